@@ -1,0 +1,13 @@
+"""vidgan_blocks: composable video-GAN building blocks.
+
+Every public video tensor is ``(B, C, T, H, W)``, floating point, pixels in [-1, 1].
+"""
+
+from .ops import *  # noqa: F401,F403
+from .ops import __all__ as _ops_all
+from .layers import *  # noqa: F401,F403
+from .layers import __all__ as _layers_all
+
+__version__ = "0.1.0"
+
+__all__ = sorted({*_ops_all, *_layers_all})

@@ -1,0 +1,114 @@
+"""Input guards shared by every public forward.
+
+Each guard is cheap (shape and dtype only, never the values) and raises an error
+that names what was expected and what was received, so a wrong call fails at the
+boundary of the block that received it instead of deep inside a convolution.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+__all__ = ["check_video", "check_frames", "check_int", "check_positive_int", "check_pair"]
+
+
+def _shape(x: torch.Tensor) -> str:
+    return "(" + ", ".join(str(s) for s in x.shape) + ")"
+
+
+def check_video(
+    x: object,
+    name: str = "x",
+    *,
+    channels: int | None = None,
+    min_t: int = 1,
+    min_hw: int | tuple[int, int] = 1,
+    t: int | None = None,
+    hw: tuple[int, int] | None = None,
+) -> torch.Tensor:
+    """Check that ``x`` is a floating ``(B, C, T, H, W)`` video tensor.
+
+    Args:
+        x: the value to check.
+        name: how the argument is called in the error message.
+        channels: required C, if any.
+        min_t: smallest allowed T.
+        min_hw: smallest allowed H and W (one int for both, or a pair).
+        t: required T, if any.
+        hw: required (H, W), if any.
+
+    Returns:
+        ``x`` unchanged, so the guard can be used inline.
+
+    Raises:
+        TypeError: ``x`` is not a tensor, or not floating point.
+        ValueError: wrong rank, channel count, or too few frames / pixels.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name}: expected a torch.Tensor of shape (B, C, T, H, W), got {type(x).__name__}")
+    c_txt = "C" if channels is None else str(channels)
+    expected = f"(B, {c_txt}, T, H, W)"
+    if x.dim() != 5:
+        raise ValueError(f"{name}: expected a 5-D video tensor {expected}, got shape {_shape(x)}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name}: expected a floating-point video tensor, got dtype {x.dtype}")
+    _, c, tt, h, w = x.shape
+    if channels is not None and c != channels:
+        raise ValueError(f"{name}: expected {expected} with C={channels}, got shape {_shape(x)}")
+    if t is not None and tt != t:
+        raise ValueError(f"{name}: expected T={t} frames, got shape {_shape(x)}")
+    if tt < min_t:
+        raise ValueError(f"{name}: expected at least T={min_t} frames, got shape {_shape(x)}")
+    mh, mw = (min_hw, min_hw) if isinstance(min_hw, int) else min_hw
+    if h < mh or w < mw:
+        raise ValueError(f"{name}: expected H >= {mh} and W >= {mw}, got shape {_shape(x)}")
+    if hw is not None and (h, w) != tuple(hw):
+        raise ValueError(f"{name}: expected spatial size (H, W) = {tuple(hw)}, got shape {_shape(x)}")
+    return x
+
+
+def check_frames(
+    x: object, name: str = "x", *, channels: int | None = None, min_hw: int = 1
+) -> torch.Tensor:
+    """Check that ``x`` is a floating ``(N, C, H, W)`` batch of frames or feature maps."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name}: expected a torch.Tensor of shape (N, C, H, W), got {type(x).__name__}")
+    c_txt = "C" if channels is None else str(channels)
+    if x.dim() != 4:
+        raise ValueError(f"{name}: expected a 4-D tensor (N, {c_txt}, H, W), got shape {_shape(x)}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name}: expected a floating-point tensor, got dtype {x.dtype}")
+    if channels is not None and x.shape[1] != channels:
+        raise ValueError(f"{name}: expected (N, {channels}, H, W), got shape {_shape(x)}")
+    if x.shape[2] < min_hw or x.shape[3] < min_hw:
+        raise ValueError(f"{name}: expected H, W >= {min_hw}, got shape {_shape(x)}")
+    return x
+
+
+def check_int(value: object, name: str, *, minimum: int | None = None) -> int:
+    """Check that ``value`` is an int (bools refused) and at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name}: expected an int, got {type(value).__name__} ({value!r})")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name}: expected an int >= {minimum}, got {value}")
+    return value
+
+
+def check_positive_int(value: object, name: str) -> int:
+    """Check that ``value`` is an int >= 1."""
+    return check_int(value, name, minimum=1)
+
+
+def check_pair(value: object, name: str) -> tuple[int, int]:
+    """Normalise an int or a pair of ints to a ``(h, w)`` tuple of positive ints."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        pair = (value, value)
+    elif isinstance(value, Sequence) and len(value) == 2:
+        pair = (value[0], value[1])
+    else:
+        raise TypeError(f"{name}: expected an int or a pair (h, w) of ints, got {value!r}")
+    for v in pair:
+        check_positive_int(v, name)
+    return (int(pair[0]), int(pair[1]))

@@ -1,0 +1,37 @@
+"""Stateless operations on ``(B, C, T, H, W)`` video tensors, each with a module twin."""
+
+from .views import (
+    DownsampleMode,
+    RandomCrop,
+    SampleFrames,
+    SpatialDownsample,
+    TemporalRepeat,
+    TemporalSubsample,
+    gather_windows,
+    random_crop,
+    random_window_starts,
+    sample_frames,
+    spatial_downsample,
+    spatial_upsample,
+    temporal_repeat,
+    temporal_subsample,
+    temporal_windows,
+)
+
+__all__ = [
+    "DownsampleMode",
+    "RandomCrop",
+    "SampleFrames",
+    "SpatialDownsample",
+    "TemporalRepeat",
+    "TemporalSubsample",
+    "gather_windows",
+    "random_crop",
+    "random_window_starts",
+    "sample_frames",
+    "spatial_downsample",
+    "spatial_upsample",
+    "temporal_repeat",
+    "temporal_subsample",
+    "temporal_windows",
+]
