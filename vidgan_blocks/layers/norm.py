@@ -1,0 +1,187 @@
+"""Batch normalisation with per-time-step statistics, optionally conditional.
+
+DVD-GAN A.2 folds time into the batch for the per-frame residual network "but we
+do not reduce over the time dimension when calculating Batch Normalization
+statistics", so that batch norm cannot carry information across time steps. SSW-GAN
+appendix A: "Features are normalized with a per-frame mean and standard deviation"
+and re-estimates "the per-timestep batch normalization statistics" with 200 dummy
+passes before unrolling. Both normalise each ``(c, t)`` slice over ``(B, H, W)``.
+
+Conditioning (DVD-GAN A.3, TrIVD-GAN-FP E.2, SSW-GAN B.1): the normalisation has no
+learned scale/offset of its own; instead gain and bias are affine maps of a
+condition vector (noise, optionally concatenated with a class embedding). The
+final norm of the generator is not conditional (TrIVD-GAN-FP E.2).
+
+Running statistics are kept **per time step**, shape ``(C, T)``, because that is
+what the papers re-estimate and use at test time. The number of steps is set by the
+first training batch (or by :meth:`FrameBatchNorm.reset_running_stats`). Evaluating
+on a different number of frames needs statistics for that length: recompute them
+with ``reset_running_stats(frames=T)`` followed by forward passes in training mode
+(the standing-statistics procedure); asking for eval at another length raises an
+error that says so, rather than silently reusing mismatched statistics.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .._checks import check_positive_int, check_video
+from .spectral import SNLinear
+
+__all__ = ["FrameBatchNorm", "ConditionalBatchNorm"]
+
+
+class FrameBatchNorm(nn.Module):
+    """Batch norm over ``(B, H, W)`` separately for every channel and time step.
+
+    Args:
+        num_features: channels C.
+        eps: added to the variance.
+        momentum: running-average factor; ``None`` gives a cumulative average
+            (used when estimating standing statistics).
+        affine: learn a per-channel scale and offset (the generator's last norm).
+        track_running_stats: keep per-step running statistics for eval mode.
+
+    Shape:
+        - x: ``(B, C, T, H, W)``
+        - output: same as ``x``
+    """
+
+    running_mean: torch.Tensor
+    running_var: torch.Tensor
+    num_batches_tracked: torch.Tensor
+
+    def __init__(
+        self,
+        num_features: int,
+        *,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+    ) -> None:
+        super().__init__()
+        self.num_features = check_positive_int(num_features, "num_features")
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        if affine:
+            self.weight = nn.Parameter(torch.ones(num_features))
+            self.bias = nn.Parameter(torch.zeros(num_features))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        # Per-step statistics, shape (C, T); T = 0 until the first training batch.
+        self.register_buffer("running_mean", torch.zeros(num_features, 0))
+        self.register_buffer("running_var", torch.ones(num_features, 0))
+        self.register_buffer("num_batches_tracked", torch.tensor(0, dtype=torch.long))
+
+    @property
+    def frames(self) -> int:
+        """Number of time steps the running statistics cover (0 before any training batch)."""
+        return int(self.running_mean.shape[1])
+
+    def reset_running_stats(self, frames: int | None = None) -> None:
+        """Zero the running statistics, optionally resizing them to ``frames`` steps."""
+        t = self.frames if frames is None else check_positive_int(frames, "frames")
+        dev = self.running_mean.device
+        self.running_mean = torch.zeros(self.num_features, t, device=dev)
+        self.running_var = torch.ones(self.num_features, t, device=dev)
+        self.num_batches_tracked.zero_()
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):  # type: ignore[override]
+        # Running statistics are sized by the number of frames they were estimated on.
+        for name in ("running_mean", "running_var"):
+            key = prefix + name
+            if key in state_dict and state_dict[key].shape != getattr(self, name).shape:
+                setattr(self, name, torch.empty_like(state_dict[key], device=getattr(self, name).device))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def _normalize(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, t, h, w = x.shape
+        flat = x.reshape(b, c * t, h, w)  # one "channel" per (c, t) pair
+        use_batch_stats = self.training or not self.track_running_stats
+        if self.track_running_stats and self.training and self.frames != t:
+            if int(self.num_batches_tracked) != 0:
+                raise ValueError(
+                    f"{type(self).__name__}: running statistics cover T={self.frames} steps but the input has T={t}; "
+                    f"call reset_running_stats(frames={t}) before estimating statistics at a new length"
+                )
+            self.reset_running_stats(frames=t)
+        if not use_batch_stats and self.frames != t:
+            raise ValueError(
+                f"{type(self).__name__}: eval-mode statistics cover T={self.frames} steps but the input has T={t}; "
+                f"re-estimate standing statistics at T={t} (reset_running_stats(frames={t}) + training-mode passes)"
+            )
+        factor = 0.0
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.add_(1)
+            factor = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
+        rm = self.running_mean.view(-1) if self.track_running_stats else None
+        rv = self.running_var.view(-1) if self.track_running_stats else None
+        out = F.batch_norm(flat, rm, rv, None, None, use_batch_stats, factor, self.eps)
+        return out.view(b, c, t, h, w)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_video(x, channels=self.num_features)
+        y = self._normalize(x)
+        if self.affine:
+            y = y * self.weight.view(1, -1, 1, 1, 1) + self.bias.view(1, -1, 1, 1, 1)
+        return y
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"frames={self.frames}"
+        )
+
+
+class ConditionalBatchNorm(FrameBatchNorm):
+    """Per-time-step batch norm whose gain and bias are affine maps of a condition vector.
+
+    ``y = (1 + gain(cond)) * normalise(x) + bias(cond)``, with ``gain`` and ``bias``
+    spectral-normalised linear layers (BigGAN's conditional BN; DVD-GAN A.3). The
+    ``1 +`` keeps the block an identity-scale normaliser at initialisation.
+
+    Args:
+        num_features: channels C.
+        cond_dim: size of the condition vector (e.g. z and class embedding concatenated).
+        sn: spectral norm on the two linear maps.
+        eps, momentum, track_running_stats: as in :class:`FrameBatchNorm`.
+
+    Shape:
+        - x: ``(B, C, T, H, W)``
+        - cond: ``(B, cond_dim)`` (one vector per sample, used for every frame)
+        - output: same as ``x``
+    """
+
+    def __init__(
+        self,
+        num_features: int,
+        cond_dim: int,
+        *,
+        sn: bool = True,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        track_running_stats: bool = True,
+    ) -> None:
+        super().__init__(num_features, eps=eps, momentum=momentum, affine=False, track_running_stats=track_running_stats)
+        self.cond_dim = check_positive_int(cond_dim, "cond_dim")
+        self.gain = SNLinear(cond_dim, num_features, bias=False, sn=sn)
+        self.offset = SNLinear(cond_dim, num_features, bias=False, sn=sn)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        check_video(x, channels=self.num_features)
+        if not isinstance(cond, torch.Tensor) or cond.dim() != 2 or cond.shape != (x.shape[0], self.cond_dim):
+            got = tuple(cond.shape) if isinstance(cond, torch.Tensor) else type(cond).__name__
+            raise ValueError(f"cond: expected shape ({x.shape[0]}, {self.cond_dim}), got {got}")
+        y = self._normalize(x)
+        gain = 1.0 + self.gain(cond)
+        bias = self.offset(cond)
+        return y * gain[:, :, None, None, None] + bias[:, :, None, None, None]
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f", cond_dim={self.cond_dim}"
