@@ -1,0 +1,70 @@
+"""pytest-benchmark suites: opt-in with ``--benchmark``.
+
+``pytest benchmarks/`` skips every benchmark so a plain run stays fast;
+``pytest benchmarks/ --benchmark`` runs them through pytest-benchmark, and
+``--benchmark-json=FILE`` (and the other pytest-benchmark options) work as usual.
+The JSON's ``machine_info`` gains the CPU model and core count, the GPU name and
+memory, and the torch / CUDA versions.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--benchmark", action="store_true", default=False, help="run the benchmark suites")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--benchmark"):
+        return
+    skip = pytest.mark.skip(reason="benchmarks run only with --benchmark")
+    for item in items:
+        item.add_marker(skip)
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def hardware_info() -> dict:
+    info = {
+        "cpu_model": cpu_model(),
+        "cpu_cores": os.cpu_count(),
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "torch_threads": torch.get_num_threads(),
+    }
+    if torch.cuda.is_available():
+        props = torch.cuda.get_device_properties(0)
+        info.update(gpu_name=props.name, gpu_memory_gib=round(props.total_memory / 2**30, 1), gpu_count=torch.cuda.device_count())
+    return info
+
+
+def hardware_slug() -> str:
+    """A short file-name-safe name for this hardware, e.g. ``cpu-2c-amd-epyc`` or ``nvidia-h100``."""
+    info = hardware_info()
+    name = info.get("gpu_name") or f"cpu-{info['cpu_cores']}c-{info['cpu_model']}"
+    slug = "".join(ch if ch.isalnum() else "-" for ch in name.lower())
+    return "-".join(p for p in slug.split("-") if p)[:60]
+
+
+def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
+    machine_info["vidgan_hardware"] = hardware_info()
+    machine_info["vidgan_hardware_slug"] = hardware_slug()
