@@ -137,12 +137,12 @@ class TestVideoFolderBasics:
         (tmp_path / "empty").mkdir()
         with pytest.raises(EmptyDatasetError, match="empty"):
             VideoFolder(tmp_path / "empty", frames=2)
-        ds = VideoFolder(classes_root, frames=2, resolution=16)
+        ds = VideoFolder(classes_root, frames=2, resolution=16, seed=0)
         with pytest.raises(IndexError):
             ds[3]
         with pytest.raises(TypeError):
             ds["0"]
-        assert torch.equal(ds[-1][0], ds[2][0]) or True  # negative indices are accepted
+        assert torch.equal(ds[-1][0], ds[2][0])  # negative indices count from the end
 
 
 class TestLabelsFromFiles:
@@ -304,6 +304,30 @@ class TestVariableFrameRate:
             assert np.allclose(np.abs(secs[idx] - targets), dist)
         if n > 1 and np.all(np.asarray(gaps[: n - 1]) == gaps[0]):
             assert np.all(np.diff(idx) == stride)
+
+
+class TestResizeGeometry:
+    @given(
+        h=st.integers(1, 300),
+        w=st.integers(1, 300),
+        oh=st.integers(1, 64),
+        ow=st.integers(1, 64),
+        train=st.booleans(),
+        seed=st.integers(0, 100),
+    )
+    def test_crop_inside_resized_frame(self, h, w, oh, ow, train, seed):
+        from vidgan_blocks.data.folders import _resize_geometry
+
+        rh, rw, top, left = _resize_geometry(h, w, (oh, ow), train, np.random.default_rng(seed))
+        assert rh >= oh and rw >= ow
+        assert 0 <= top <= rh - oh and 0 <= left <= rw - ow
+        # The frame is scaled by one factor that makes it just cover the target.
+        scale = max(oh / h, ow / w)
+        assert abs(rh - h * scale) <= 0.5 + 1e-9 or rh == oh
+        assert abs(rw - w * scale) <= 0.5 + 1e-9 or rw == ow
+        assert rh == oh or rw == ow
+        if not train:
+            assert top == (rh - oh) // 2 and left == (rw - ow) // 2
 
 
 class TestDeterminismAndWorkers:

@@ -124,6 +124,8 @@ def probe_video(path: str | os.PathLike[str], *, verify: bool = False) -> VideoI
         for packet in container.demux(stream):
             if packet.size == 0:  # flush packet at the end of the stream
                 continue
+            if packet.is_discard:  # dropped by an edit list: never shown
+                continue
             if packet.is_corrupt:
                 raise ValueError(f"corrupt packet at byte {packet.pos}")
             ts = packet.pts if packet.pts is not None else packet.dts
