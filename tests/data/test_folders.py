@@ -172,12 +172,16 @@ class TestLabelsFromFiles:
         csv_path.write_text(
             "label,youtube_id,time_start,time_end,split\n"
             "zumba,xyz,0,10,train\nabseiling,abc,10,20,train\nabseiling,gone,0,10,train\n"
+            "cooking,missing,0,10,train\n"
         )
-        with pytest.warns(DataWarning, match="gone"):
+        with pytest.warns(DataWarning) as rec:
             ds = VideoFolder(root, frames=2, resolution=16, split_file=csv_path)
+        msgs = [str(w.message) for w in rec]
+        assert len(msgs) == 2 and "gone" in msgs[0] and "missing" in msgs[1]
         assert ds.paths == ["zumba/xyz.mp4", "abseiling/abc_000010_000020.mp4"]
-        assert ds.classes == ["abseiling", "zumba"]
-        assert [ds[i][1] for i in range(2)] == [1, 0]
+        # A class whose files are all missing keeps its index.
+        assert ds.classes == ["abseiling", "cooking", "zumba"]
+        assert [ds[i][1] for i in range(2)] == [2, 0] and ds.skipped == 2
 
     def test_path_csv(self, classes_root, tmp_path):
         csv_path = tmp_path / "list.csv"

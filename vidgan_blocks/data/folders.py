@@ -206,13 +206,17 @@ class _ClipFolder(Dataset, ABC):
         if not self.root.is_dir():
             raise FileNotFoundError(f"{type(self).__name__}: root {str(self.root)!r} is not a directory")
 
+        self._listed_classes: set[str] = set()
         candidates = self._list_candidates(split_file)  # [(rel, class name or None)]
         if not candidates and not self.skipped_files:
             raise EmptyDatasetError(
                 f"{type(self).__name__}: no {self.kind} found under {str(self.root)!r} "
                 f"(looked for {self._what_is_listed()})"
             )
-        names = sorted({c for _, c in candidates if c is not None}, key=lambda s: (s.lower(), s))
+        # Classes of a split file include rows whose files are missing, so train and
+        # test splits of a partly downloaded dataset still agree on the indices.
+        listed = {c for _, c in candidates if c is not None} | self._listed_classes
+        names = sorted(listed, key=lambda s: (s.lower(), s))
         self.classes: list[str] = list(classes) if classes is not None else names
         class_to_idx = {c: i for i, c in enumerate(self.classes)}
 
@@ -235,7 +239,7 @@ class _ClipFolder(Dataset, ABC):
             self.labels.append(class_to_idx[cname] if cname is not None else -1)
             self._entries.append(entry)
         self._finish_scan()
-        del self._walked
+        del self._walked, self._listed_classes
         if not self.paths:
             reasons = Counter(_reason_kind(s.reason) for s in self.skipped_files)
             detail = "; ".join(f"{n} x {r}" for r, n in reasons.most_common())
@@ -271,17 +275,18 @@ class _ClipFolder(Dataset, ABC):
             raise FileNotFoundError(f"{type(self).__name__}: split file {str(split)!r} does not exist")
         rows = self._read_split(split)
         by_rel = {self._key(rel): rel for rel in self._walked}
-        by_stem: dict[str, list[str]] = {}
+        by_stem: dict[str, str] = {}
         for rel in by_rel.values():
-            by_stem.setdefault(_stem(rel), []).append(rel)
+            stem = _stem(rel)
+            by_stem.setdefault(stem, rel)
+            # Kinetics downloads are named <youtube_id>_<start:06d>_<end:06d>; index the bare id too.
+            by_stem.setdefault(_KINETICS_SUFFIX.sub("", stem), rel)
+        self._listed_classes = {c for _, c, _ in rows if c is not None}
         out = []
         for listed, cname, stems in rows:
             rel = by_rel.get(self._key(listed)) if listed is not None else None
             if rel is None and stems:
-                rel = next((by_stem[s][0] for s in stems if s in by_stem), None)
-                if rel is None:
-                    prefix = stems[-1] + "_"
-                    rel = next((r for s, rs in by_stem.items() if s.startswith(prefix) for r in rs), None)
+                rel = next((by_stem[s] for s in stems if s in by_stem), None)
             if rel is None:
                 self._skip(listed or stems[-1], "listed in the split file but not found under the root")
                 continue
@@ -434,6 +439,9 @@ class _ClipFolder(Dataset, ABC):
             f"classes={len(self.classes)}, frames={self.frames}, stride={self.stride}, "
             f"resolution={self.size}, train={self.train})"
         )
+
+
+_KINETICS_SUFFIX = re.compile(r"_\d{6}_\d{6}$")
 
 
 def _first_part(rel: str) -> str | None:
