@@ -391,6 +391,12 @@ class TestIndexCache:
         ds = quiet(VideoFolder, tmp_path / "r", frames=8, resolution=16)
         assert misses == 7 and ds.index_misses == 0 and ds.skipped == 5
 
+    def test_threaded_scan_matches_sequential(self, tmp_path):
+        make_corrupt_root(tmp_path / "r")
+        a = quiet(VideoFolder, tmp_path / "r", frames=8, cache_dir=tmp_path / "c1", scan_threads=1, verify=True)
+        b = quiet(VideoFolder, tmp_path / "r", frames=8, cache_dir=tmp_path / "c4", scan_threads=4, verify=True)
+        assert a.paths == b.paths and a.skipped_files == b.skipped_files and a.infos == b.infos
+
     def test_corrupt_index_is_rebuilt(self, classes_root):
         (classes_root / ".vidgan_index.json").write_text("{not json")
         ds = VideoFolder(classes_root, frames=2, resolution=16)

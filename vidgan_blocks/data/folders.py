@@ -223,11 +223,14 @@ class _ClipFolder(Dataset, ABC):
         self.paths: list[str] = []
         self.labels: list[int] = []
         self._entries: list = []
+        kept = []
         for rel, cname in candidates:
             if cname is not None and cname not in class_to_idx:
                 self._skip(rel, f"class {cname!r} is not in classes")
-                continue
-            entry = self._probe(rel)
+            else:
+                kept.append((rel, cname))
+        probed = self._probe_all([rel for rel, _ in kept])
+        for (rel, cname), entry in zip(kept, probed):
             if isinstance(entry, str):
                 self._skip(rel, entry)
                 continue
@@ -337,6 +340,9 @@ class _ClipFolder(Dataset, ABC):
     @abstractmethod
     def _probe(self, rel: str) -> object:
         """What sampling needs about one item, or the reason it is unusable (a str)."""
+
+    def _probe_all(self, rels: list[str]) -> list[object]:
+        return [self._probe(rel) for rel in rels]
 
     @abstractmethod
     def _seconds(self, entry: object) -> np.ndarray:
@@ -497,6 +503,7 @@ class VideoFolder(_ClipFolder):
         extensions: file suffixes to include.
         max_retries: replacements tried before a load error is raised.
         decode_threads: FFmpeg decoding threads per open file (0: FFmpeg's choice).
+        scan_threads: threads probing files that are not in the index yet.
     """
 
     kind = "video file"
@@ -519,6 +526,7 @@ class VideoFolder(_ClipFolder):
         extensions: Sequence[str] = VIDEO_EXTENSIONS,
         max_retries: int = 10,
         decode_threads: int = 1,
+        scan_threads: int = 8,
     ) -> None:
         if fps is not None and not (isinstance(fps, (int, float)) and not isinstance(fps, bool) and fps > 0):
             raise ValueError(f"fps: expected a positive number or None, got {fps!r}")
@@ -526,6 +534,7 @@ class VideoFolder(_ClipFolder):
         self.extensions = tuple(e.lower() if e.startswith(".") else "." + e.lower() for e in extensions)
         self.verify = bool(verify)
         self.decode_threads = check_int(decode_threads, "decode_threads", minimum=0)
+        self.scan_threads = check_positive_int(scan_threads, "scan_threads")
         self._cache = IndexCache(root, cache_dir)
         super().__init__(
             root, frames, stride, resolution, train=train, labeled=labeled, split_file=split_file,
@@ -553,6 +562,10 @@ class VideoFolder(_ClipFolder):
 
     def _probe(self, rel: str) -> VideoInfo | str:
         return self._cache.lookup(rel, self.root / rel, verify=self.verify)
+
+    def _probe_all(self, rels: list[str]) -> list[object]:
+        items = [(rel, self.root / rel) for rel in rels]
+        return list(self._cache.lookup_many(items, verify=self.verify, threads=self.scan_threads))
 
     def _finish_scan(self) -> None:
         self._cache.prune(set(self._walked))  # forget files that are gone, keep other splits' entries
