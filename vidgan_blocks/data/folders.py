@@ -21,7 +21,6 @@ case-insensitively (the order of UCF-101's ``classInd.txt``).
 from __future__ import annotations
 
 import csv
-import math
 import os
 import re
 import warnings

@@ -166,6 +166,12 @@ class MovingShapes(Dataset):
         return self.num_samples
 
     def __getitem__(self, index: int):
+        """Render item ``index`` (negative indices count from the end).
+
+        Shape:
+            - output: ``((3, T, H, W), label)``, or with ``context=C``
+              ``((3, C, H, W), (3, T - C, H, W), label)``
+        """
         if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
             raise TypeError(f"index: expected an int, got {type(index).__name__}")
         if not -self.num_samples <= index < self.num_samples:
