@@ -11,14 +11,13 @@ Batches are moved to the GPU (pinned memory, non-blocking copies) when CUDA is
 available, so the numbers include the host-to-device transfer there.
 
     python benchmarks/bench_data.py                 # defaults: 64 files, 16 frames, stride 2
-
-(from the repository root, with the package installed or PYTHONPATH=.)
     python benchmarks/bench_data.py --workers 0 2 4 --files 128
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 import warnings
@@ -27,7 +26,9 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-from vidgan_blocks.data import DataWarning, MovingShapes, VideoFolder
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+
+from vidgan_blocks.data import DataWarning, MovingShapes, VideoFolder  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
