@@ -256,6 +256,18 @@ class TestCorruptFiles:
             warnings.simplefilter("error", DataWarning)
             assert ds[0][0].shape == (3, 8, 16, 16)
 
+    def test_broken_file_does_not_stop_a_worker_loader(self, tmp_path):
+        make_corrupt_root(tmp_path / "r")
+        ds = quiet(VideoFolder, tmp_path / "r", frames=8, resolution=16, seed=0)
+        loader = DataLoader(ds, batch_size=2, num_workers=2, timeout=60)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)
+            batches = [x for x, _ in loader]
+        assert len(batches) == 1 and batches[0].shape == (2, 3, 8, 16, 16)
+        # Both items are runs of consecutive frames of the one healthy (frame-counter) file.
+        for clip in batches[0]:
+            assert np.all(np.diff(frame_index_of(clip)) == 1)
+
     def test_failure_in_every_file_raises(self, tmp_path):
         make_corrupt_root(tmp_path / "r")
         ds = quiet(VideoFolder, tmp_path / "r", frames=8, resolution=16, seed=0)
