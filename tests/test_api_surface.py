@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import vidgan_blocks
 
 EXPECTED = {
@@ -18,6 +20,11 @@ EXPECTED = {
     "DBlock", "DBlock3d", "GBlock", "GBlock3d", "LowResSkip",
     # losses
     "DiscriminatorOutputs", "d_hinge_loss", "flatten_outputs", "g_hinge_loss", "orthogonal_regularization",
+    # data
+    "ContextSplit", "DataWarning", "EmptyDatasetError", "FrameFolder", "MovingShapes", "SkippedFile",
+    "VideoFolder", "VideoInfo", "VideoReadError", "ViewFactors", "clip_frame_indices", "frames_grid",
+    "make_views", "probe_video", "read_class_index", "read_video", "save_video", "split_context",
+    "video_grid", "window_pair",
 }  # fmt: skip
 
 
@@ -26,7 +33,17 @@ def test_public_names_are_pinned():
 
 
 def test_every_public_name_resolves_and_is_documented():
+    undocumented = []
     for name in vidgan_blocks.__all__:
         obj = getattr(vidgan_blocks, name)
-        if callable(obj) and not name[0].isupper() or isinstance(obj, type):
-            assert obj.__doc__, f"{name} has no docstring"
+        if (inspect.isclass(obj) or inspect.isfunction(obj)) and not (obj.__doc__ or "").strip():
+            undocumented.append(name)
+    assert undocumented == []
+
+
+def test_no_name_is_exported_by_two_subpackages():
+    seen: dict[str, str] = {}
+    for pkg in vidgan_blocks._SUBPACKAGES:
+        for name in pkg.__all__:
+            assert name not in seen, f"{name} exported by both {seen[name]} and {pkg.__name__}"
+            seen[name] = pkg.__name__
