@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -34,7 +33,7 @@ class PlainTrainer(GANTrainer):
 
 
 class Trainer(EMAMixin, PlainTrainer):
-    pass
+    """With an EMA of G."""
 
 
 def build(out_dir, max_steps, ctx=None, seed_models=0, ema=True, **cfg):

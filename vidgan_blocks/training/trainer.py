@@ -248,6 +248,19 @@ class GANTrainer:
             checkpoints.
         model_config: JSON-serialisable description of the models, saved with
             every checkpoint.
+
+    Distributed runs (``torchrun``): construct the trainer on every rank; the
+    models are broadcast from rank 0, per-frame BN statistics are reduced across
+    ranks (``config.sync_bn``), each rank reads its own shard of the data and its
+    own noise stream, and gradients are averaged once per optimiser step. Every
+    rank must be able to read ``out_dir`` (only rank 0 writes) and must call
+    the collective methods (:meth:`save`, :meth:`fit`, standing statistics)
+    together.
+
+    Exact resumption: a checkpoint holds the models, the EMA, both optimisers,
+    the loss scalers, counters, every rank's RNG states and the number of samples
+    each rank has consumed; training resumed from it follows the same trajectory
+    bit for bit as an uninterrupted run on the same hardware and world size.
     """
 
     def __init__(
