@@ -773,7 +773,10 @@ class GANTrainer:
         self.counters.history = {k: v for k, v in values.items() if isinstance(v, float) and math.isfinite(v)}
         self.logger.scalars(self.step, values)
         if self._pbar is not None:
-            self._pbar.set_postfix({k.split("/")[-1]: f"{v:.3g}" for k, v in values.items() if k.startswith("loss/")})
+            post = {k.split("/")[-1]: f"{v:.3g}" for k, v in values.items() if k.startswith("loss/")}
+            if "perf/samples_per_sec" in values:
+                post["samples/s"] = f"{values['perf/samples_per_sec']:.3g}"
+            self._pbar.set_postfix(post)
 
     def _export_samples(self) -> None:
         if self.sample_fn is None:
