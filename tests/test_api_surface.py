@@ -25,6 +25,13 @@ EXPECTED = {
     "VideoFolder", "VideoInfo", "VideoReadError", "ViewFactors", "clip_frame_indices", "frames_grid",
     "make_views", "probe_video", "read_class_index", "read_video", "save_video", "split_context",
     "video_grid", "window_pair",
+    # training
+    "CheckpointError", "CheckpointInfo", "CheckpointManager", "DistributedContext", "EMAMixin",
+    "FrameConditionalMixin", "GANTrainer", "InfiniteRankSampler", "MetricLogger", "StandingStatsMixin",
+    "StatsCollector", "TrainerConfig", "WindowedTrainingMixin", "all_reduce_flag", "average_gradients",
+    "broadcast_module", "capture_rng_state", "check_replicas_identical", "context_of", "enable_cross_replica_bn",
+    "init_distributed", "is_checkpoint", "load_checkpoint", "report", "restore_rng_state", "save_checkpoint",
+    "standing_stats", "truncated_normal",
 }  # fmt: skip
 
 
