@@ -76,3 +76,50 @@ def _fmt(v: object) -> str:
     if isinstance(v, float):
         return f"{v:.2f}"
     return "-" if v is None else str(v)
+
+
+def isolated_peak(target: str, kwargs: dict, timeout: float = 900) -> dict:
+    """Run ``module:function(**kwargs)`` from ``benchmarks/`` in a fresh process.
+
+    The function builds its inputs, then calls the returned zero-argument closure
+    once; the result holds the peak memory of that call (``peak_mib``: CUDA peak
+    allocation, or the growth of the process's peak RSS on CPU) and whatever the
+    function reported in its ``info`` dict.
+    """
+    code = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[2]);"
+        "from _measure import _isolated_main; _isolated_main(sys.argv[3], json.loads(sys.argv[4]))"
+    )
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = subprocess.run(
+        [sys.executable, "-c", code, here, os.path.dirname(here), target, json.dumps(kwargs)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"{target}({kwargs}) failed in its subprocess:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _isolated_main(target: str, kwargs: dict) -> None:
+    import importlib
+
+    module_name, func_name = target.split(":")
+    fn = getattr(importlib.import_module(module_name), func_name)
+    info: dict = {}
+    run = fn(info=info, **kwargs)
+    device = torch.device(kwargs.get("device", "cpu"))
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        base = torch.cuda.memory_allocated(device)
+        run()
+        torch.cuda.synchronize(device)
+        peak = (torch.cuda.max_memory_allocated(device) - base) / 2**20
+    else:
+        base = rss_mib()
+        run()
+        peak = max(0.0, peak_rss_mib() - base)
+    print(json.dumps({**info, "peak_mib": peak}))
