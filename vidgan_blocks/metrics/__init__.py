@@ -1,6 +1,19 @@
 """Video metrics: I3D, FVD and I3D FID/IS/KID, frame metrics, power spectra."""
 
 from .frechet import FRECHET_METHOD, CovarianceEstimator, GaussianStats, frechet_distance, trace_sqrt_product
+from .fidelity import (
+    FRAME_METRICS,
+    I3D_EXTRACTOR,
+    INCEPTION_EXTRACTOR,
+    INCEPTION_WEIGHTS_ENV,
+    INCEPTION_WEIGHTS_FILE,
+    FrameDataset,
+    I3DFeatureExtractor,
+    SafeInceptionV3,
+    VideoTensorDataset,
+    frame_metrics,
+    register_torch_fidelity,
+)
 from .i3d import (
     I3D,
     I3D_WEIGHTS_ENV,
@@ -30,6 +43,17 @@ __all__ = [
     "GaussianStats",
     "frechet_distance",
     "trace_sqrt_product",
+    "FRAME_METRICS",
+    "I3D_EXTRACTOR",
+    "INCEPTION_EXTRACTOR",
+    "INCEPTION_WEIGHTS_ENV",
+    "INCEPTION_WEIGHTS_FILE",
+    "FrameDataset",
+    "I3DFeatureExtractor",
+    "SafeInceptionV3",
+    "VideoTensorDataset",
+    "frame_metrics",
+    "register_torch_fidelity",
     "I3D",
     "I3D_WEIGHTS_ENV",
     "I3D_WEIGHTS_FILE",
