@@ -24,6 +24,7 @@ from .i3d import (
     load_state_dict_file,
     resolve_weights_path,
 )
+from .psd import plot_power_spectra, power_spectrum, psd_frequencies, psd_summary
 from .preprocess import PRESETS, Preprocess, get_preset, preprocess_video
 from .video import (
     VIDEO_METRICS,
@@ -62,6 +63,10 @@ __all__ = [
     "load_i3d",
     "load_state_dict_file",
     "resolve_weights_path",
+    "plot_power_spectra",
+    "power_spectrum",
+    "psd_frequencies",
+    "psd_summary",
     "PRESETS",
     "Preprocess",
     "get_preset",
