@@ -118,7 +118,9 @@ def test_module_entry_point(folders, tmp_path):
     out = tmp_path / "sub.json"
     env = dict(os.environ, OMP_NUM_THREADS="1")
     cmd = [sys.executable, "-m", "vidgan_blocks.metrics.cli", "--real", str(folders["shapes_a"]), "--fake",
-           str(folders["shapes_b"]), "--json", str(out), "--metrics", "fvd", *FAST]  # fmt: skip
+           str(folders["shapes_b"]), "--json", str(out), "--metrics", "fvd", *FAST, "--preset", "center_crop"]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=Path(__file__).parents[2], timeout=120)
     assert done.returncode == 0, done.stderr
-    assert "fvd" in done.stdout and json.loads(out.read_text())["scores"]["fvd"]["value"] > 0
+    report = json.loads(out.read_text())
+    assert "fvd" in done.stdout and report["scores"]["fvd"]["value"] > 0
+    assert report["protocol"]["preprocess"]["crop"] == "center"

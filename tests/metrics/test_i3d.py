@@ -30,11 +30,14 @@ MIXED = [
 ]
 
 
-def port_state_dict(num_classes: int = 400, with_counter: bool = True) -> dict[str, torch.Tensor]:
+def port_state_dict(num_classes: int = 400, with_counter: bool = True, width: float = 1.0) -> dict[str, torch.Tensor]:
+    """Random tensors in the port's layout; ``width`` < 1 scales every channel count (fast tests)."""
     g = torch.Generator().manual_seed(0)
     sd: dict[str, torch.Tensor] = {}
 
     def unit(prefix: str, cin: int, cout: int, k: int) -> None:
+        cin = 3 if cin == 3 else max(1, round(cin * width))
+        cout = max(1, round(cout * width))
         sd[f"{prefix}.conv3d.weight"] = torch.randn(cout, cin, k, k, k, generator=g) * (cin * k**3) ** -0.5
         sd[f"{prefix}.bn.weight"] = torch.rand(cout, generator=g) + 0.5
         sd[f"{prefix}.bn.bias"] = torch.randn(cout, generator=g) * 0.1
@@ -52,7 +55,7 @@ def port_state_dict(num_classes: int = 400, with_counter: bool = True) -> dict[s
         unit(f"{name}.b2a", cin, c2a, 1)
         unit(f"{name}.b2b", c2a, c2b, 3)
         unit(f"{name}.b3b", cin, c3, 1)
-    sd["logits.conv3d.weight"] = torch.randn(num_classes, 1024, 1, 1, 1, generator=g) * 0.03
+    sd["logits.conv3d.weight"] = torch.randn(num_classes, round(1024 * width), 1, 1, 1, generator=g) * 0.03
     sd["logits.conv3d.bias"] = torch.randn(num_classes, generator=g)
     return sd
 
@@ -66,13 +69,14 @@ def test_module_keys_are_the_port_layout():
 
 @pytest.mark.parametrize("suffix,with_counter", [(".pt", True), (".pt", False), (".safetensors", True)])
 def test_weights_round_trip_through_file(tmp_path, suffix, with_counter):
-    sd = port_state_dict(with_counter=with_counter)
+    width = 1.0 if with_counter and suffix == ".pt" else 0.25
+    sd = port_state_dict(with_counter=with_counter, width=width)
     path = tmp_path / f"i3d_pretrained_400{suffix}"
     if suffix == ".pt":
         torch.save(sd, path)
     else:
         save_file(sd, str(path))
-    model = load_i3d(path)
+    model = load_i3d(path, width=width)
     assert not model.training and model.num_classes == 400
     assert model.weights_sha256 == file_sha256(path) and len(model.weights_sha256) == 64
     got = model.state_dict()
@@ -82,9 +86,9 @@ def test_weights_round_trip_through_file(tmp_path, suffix, with_counter):
 
 def test_weights_from_environment_and_kinetics600(tmp_path, monkeypatch):
     path = tmp_path / "i3d_600.pt"
-    torch.save(port_state_dict(num_classes=600), path)
+    torch.save(port_state_dict(num_classes=600, width=0.25), path)
     monkeypatch.setenv(I3D_WEIGHTS_ENV, str(path))
-    model = load_i3d()
+    model = load_i3d(width=0.25)
     assert model.num_classes == 600 and model.weights_path == str(path)
 
 
@@ -94,11 +98,13 @@ def test_missing_or_wrong_files_raise(tmp_path, monkeypatch):
         load_i3d()
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_i3d(tmp_path / "nope.pt")
-    sd = port_state_dict()
+    sd = port_state_dict(width=0.25)
     sd["extra.weight"] = torch.zeros(1)
     torch.save(sd, tmp_path / "extra.pt")
     with pytest.raises(RuntimeError, match="extra.weight"):
-        load_i3d(tmp_path / "extra.pt")
+        load_i3d(tmp_path / "extra.pt", width=0.25)
+    with pytest.raises(RuntimeError, match="size mismatch"):
+        load_i3d(tmp_path / "extra.pt")  # full-width network, quarter-width file
     torch.save({"a": torch.zeros(1)}, tmp_path / "other.pt")
     with pytest.raises(RuntimeError, match="logits.conv3d.weight"):
         load_i3d(tmp_path / "other.pt")
@@ -165,3 +171,29 @@ def test_same_padding_arithmetic(n, k, s):
     assert 0 <= front <= back <= front + 1
     out = (n + front + back - k) // s + 1
     assert out == math.ceil(n / s)
+
+
+def test_folded_batch_norm_equals_conv_then_bn():
+    model = I3D(width=0.125).eval()
+    unit = model.Mixed_4b.b1b
+    with torch.no_grad():
+        unit.bn.running_mean.uniform_(-0.5, 0.5)
+        unit.bn.running_var.uniform_(0.5, 2.0)
+        unit.bn.weight.uniform_(0.5, 1.5)
+        unit.bn.bias.uniform_(-0.2, 0.2)
+        x = torch.randn(2, unit.conv3d.in_channels, 3, 6, 5)
+        ref = torch.relu(torch.nn.functional.batch_norm(
+            unit.conv3d(x), unit.bn.running_mean, unit.bn.running_var, unit.bn.weight, unit.bn.bias,
+            training=False, eps=unit.bn.eps,
+        ))  # fmt: skip
+        assert torch.allclose(unit(x), ref, atol=1e-5)
+
+
+def test_channels_last_does_not_change_results():
+    model = I3D(width=0.125).eval()
+    x = torch.rand(2, 3, 6, 24, 24) * 2 - 1
+    with torch.no_grad():
+        a = model(x)
+        model.channels_last = False
+        b = model(x)
+    assert torch.allclose(a.logits, b.logits, atol=1e-5) and torch.allclose(a.features, b.features, atol=1e-5)

@@ -1,19 +1,14 @@
-"""Video metrics: I3D, FVD and I3D FID/IS/KID, frame metrics, power spectra."""
+"""Video metrics: I3D, FVD and I3D FID/IS/KID, frame metrics, power spectra.
+
+The torch-fidelity integration (:mod:`.fidelity`) is imported on first use of one of
+its names: torch-fidelity imports torchvision and CLIP code, which most uses of the
+library (and ``vidgan-eval`` without frame metrics) never need.
+"""
+
+import importlib
 
 from .frechet import FRECHET_METHOD, CovarianceEstimator, GaussianStats, frechet_distance, trace_sqrt_product
-from .fidelity import (
-    FRAME_METRICS,
-    I3D_EXTRACTOR,
-    INCEPTION_EXTRACTOR,
-    INCEPTION_WEIGHTS_ENV,
-    INCEPTION_WEIGHTS_FILE,
-    FrameDataset,
-    I3DFeatureExtractor,
-    SafeInceptionV3,
-    VideoTensorDataset,
-    frame_metrics,
-    register_torch_fidelity,
-)
+from .names import FRAME_METRICS, I3D_EXTRACTOR, INCEPTION_EXTRACTOR, INCEPTION_WEIGHTS_ENV, INCEPTION_WEIGHTS_FILE
 from .i3d import (
     I3D,
     I3D_WEIGHTS_ENV,
@@ -81,3 +76,18 @@ __all__ = [
     "i3d_inception_score",
     "i3d_kid",
 ]
+
+_LAZY = {
+    "FrameDataset",
+    "I3DFeatureExtractor",
+    "SafeInceptionV3",
+    "VideoTensorDataset",
+    "frame_metrics",
+    "register_torch_fidelity",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        return getattr(importlib.import_module(".fidelity", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

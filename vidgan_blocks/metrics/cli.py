@@ -26,7 +26,7 @@ from typing import Protocol
 
 import torch
 
-from .fidelity import FRAME_METRICS, INCEPTION_EXTRACTOR, frame_metrics
+from .names import FRAME_METRICS, INCEPTION_EXTRACTOR
 from .frechet import FRECHET_METHOD
 from .i3d import I3D_WEIGHTS_ENV, load_i3d
 from .preprocess import PRESETS, get_preset
@@ -234,6 +234,8 @@ def _run(args: argparse.Namespace) -> int:
                 raise ValueError(f"{side}: frame metrics and PSD need clips of one size, got shapes {sorted(shapes)}")
             pixels[side] = torch.stack(clips)  # type: ignore[arg-type]
     if args.frame_metrics:
+        from .fidelity import frame_metrics
+
         scores.update(frame_metrics(
             pixels["real"], pixels["fake"], metrics=args.frame_metrics, feature_extractor=args.frame_extractor,
             feature_extractor_weights_path=args.inception_weights, batch_size=max(args.batch_size, 32),

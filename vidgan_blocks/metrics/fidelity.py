@@ -34,6 +34,13 @@ from torch.utils.data import Dataset
 from torch_fidelity import FeatureExtractorBase, FeatureExtractorInceptionV3, calculate_metrics
 from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY, register_feature_extractor
 
+from .names import (
+    FRAME_METRICS,
+    I3D_EXTRACTOR,
+    INCEPTION_EXTRACTOR,
+    INCEPTION_WEIGHTS_ENV,
+    INCEPTION_WEIGHTS_FILE,
+)
 from .i3d import I3D, file_sha256, load_i3d, load_state_dict_file, resolve_weights_path
 from .preprocess import get_preset, preprocess_video
 from .video import Score
@@ -52,15 +59,6 @@ __all__ = [
     "frame_metrics",
 ]
 
-#: torch-fidelity names under which :func:`register_torch_fidelity` registers the extractors.
-I3D_EXTRACTOR = "vidgan-i3d"
-INCEPTION_EXTRACTOR = "vidgan-inception-v3"
-#: Environment variable read for the InceptionV3 weights when no path is passed.
-INCEPTION_WEIGHTS_ENV = "VIDGAN_INCEPTION_WEIGHTS"
-#: The file torch-fidelity's InceptionV3 expects (converted TF 2015-12-05 weights).
-INCEPTION_WEIGHTS_FILE = "weights-inception-2015-12-05-6726825d.pth"
-#: Metric names understood by :func:`frame_metrics`.
-FRAME_METRICS = ("fid", "is", "kid")
 
 
 def _to_uint8(x: torch.Tensor) -> torch.Tensor:

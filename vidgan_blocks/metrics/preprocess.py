@@ -25,7 +25,6 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 from einops import rearrange
-from torch_fidelity.interpolate_compat_tensorflow import interpolate_bilinear_2d_like_tensorflow1x
 
 __all__ = ["Preprocess", "PRESETS", "get_preset", "preprocess_video"]
 
@@ -127,6 +126,9 @@ def preprocess_video(x: torch.Tensor, preset: str | Preprocess = "reference") ->
         out_hw = (max(p.size, round(h * scale)), max(p.size, round(w * scale)))
     if (h, w) != out_hw:
         if p.resize == "tf1_bilinear":
+            # Imported here: torch-fidelity pulls in torchvision, which commands that never resize skip.
+            from torch_fidelity.interpolate_compat_tensorflow import interpolate_bilinear_2d_like_tensorflow1x
+
             frames = interpolate_bilinear_2d_like_tensorflow1x(frames, size=out_hw, align_corners=False)
         elif p.resize == "area":
             frames = F.interpolate(frames, size=out_hw, mode="area")

@@ -27,8 +27,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import torch
-from torch_fidelity.metric_isc import isc_features_to_metric
-from torch_fidelity.metric_kid import kid_features_to_metric
 
 from .frechet import FRECHET_METHOD, CovarianceEstimator, GaussianStats
 from .i3d import I3D
@@ -302,6 +300,8 @@ def i3d_inception_score(
     Shape:
         - videos: ``(N, 3, T, H, W)``, N >= ``splits``
     """
+    from torch_fidelity.metric_isc import isc_features_to_metric
+
     feats = _features(videos, i3d, True, preprocess=preprocess, frames=frames, batch_size=batch_size)
     if isinstance(splits, bool) or not isinstance(splits, int) or not 1 <= splits <= feats.count:
         raise ValueError(f"splits: expected an int in [1, {feats.count}] (the number of clips), got {splits!r}")
@@ -332,6 +332,8 @@ def i3d_kid(
     Shape:
         - real, fake: ``(N, 3, T, H, W)``
     """
+    from torch_fidelity.metric_kid import kid_features_to_metric
+
     if feature not in ("logits", "pool"):
         raise ValueError(f"feature: expected 'logits' or 'pool', got {feature!r}")
     kw = dict(preprocess=preprocess, frames=frames, batch_size=batch_size)
