@@ -124,3 +124,9 @@ def test_module_entry_point(folders, tmp_path):
     report = json.loads(out.read_text())
     assert "fvd" in done.stdout and report["scores"]["fvd"]["value"] > 0
     assert report["protocol"]["preprocess"]["crop"] == "center"
+
+
+def test_psd_only_without_i3d_metrics(folders, tmp_path):
+    report = run(folders["shapes_a"], folders["shapes_b"], tmp_path / "psd.json", "--metrics", "", "--psd-frames", "2")
+    assert report["scores"] == {} and report["samples"]["real_clips"] == N
+    assert len(report["psd"]["fake"]["mean"]) == 1

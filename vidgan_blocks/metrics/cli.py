@@ -17,6 +17,7 @@ Example::
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -221,10 +222,9 @@ def _run(args: argparse.Namespace) -> int:
             estimator=args.covariance, is_splits=args.is_splits, kid_subsets=args.kid_subsets,
             kid_subset_size=args.kid_subset_size, seed=args.seed,
         ))  # fmt: skip
-    else:
+    else:  # only frame metrics / PSD: read the clips without running the I3D
         for batches in (real_batches, fake_batches):
-            for _ in batches:
-                pass
+            collections.deque(batches, maxlen=0)
 
     pixels: dict[str, torch.Tensor] = {}
     if need_pixels:

@@ -10,7 +10,7 @@ side and centre-crop), and whether generated float frames are first rounded to
   used by DVD-GAN-FP and TrIVD-GAN-FP): uint8 frames, ``tf.image.resize_bilinear``
   (TF 1.x, ``align_corners=False``, no anti-aliasing) straight to 224x224, then
   ``2 x / 255 - 1``. Float inputs are rounded to the 256 levels first. The resize
-  is torch-fidelity's TF1-exact bilinear helper.
+  is torch-fidelity's TF1-exact bilinear function.
 * ``"center_crop"`` - resize the shorter side to 224 with anti-aliased bilinear
   (PyTorch), centre-crop 224x224, rounding to 8-bit first (the pipeline of several
   PyTorch FVD ports).
@@ -41,7 +41,7 @@ class Preprocess:
     Attributes:
         name: preset name.
         size: output side (224 for the Kinetics I3D).
-        resize: ``"tf1_bilinear"`` (TensorFlow 1.x bilinear, torch-fidelity's helper),
+        resize: ``"tf1_bilinear"`` (TensorFlow 1.x bilinear, torch-fidelity's function),
             ``"bilinear"`` / ``"bicubic"`` (``F.interpolate``, ``align_corners=False``)
             or ``"area"``.
         antialias: anti-alias when downsampling with ``"bilinear"``/``"bicubic"``.
