@@ -95,3 +95,23 @@ class TestErrors:
     def test_missing_file(self, tmp_path):
         with pytest.raises(VideoReadError, match="nope.mp4"):
             read_video(tmp_path / "nope.mp4")
+
+
+class TestFramesToTensor:
+    def test_against_reference(self):
+        import numpy as np
+
+        from vidgan_blocks.data.io import frames_to_tensor
+
+        a = np.random.default_rng(0).integers(0, 256, (4, 5, 6, 3), dtype=np.uint8)
+        a[0, 0, 0] = [0, 255, 128]
+        ref = torch.from_numpy(a).permute(3, 0, 1, 2).double() / 127.5 - 1
+        out = frames_to_tensor(a)
+        assert out.shape == (3, 4, 5, 6) and out.dtype == torch.float32
+        assert (out.double() - ref).abs().max() <= 1e-6
+        assert out[0, 0, 0, 0] == -1 and out[1, 0, 0, 0] == 1
+        assert torch.equal(frames_to_tensor(torch.from_numpy(a)), out)
+        with pytest.raises(ValueError, match="uint8"):
+            frames_to_tensor(a.astype(np.float32))
+        with pytest.raises(ValueError, match=r"\(T, H, W, 3\)"):
+            frames_to_tensor(a[..., :2])

@@ -13,23 +13,33 @@ from .folders import (
 )
 from .grid import frames_grid, video_grid
 from .io import VideoReadError, read_video, save_video
+from .synthetic import MOTION_PATTERNS, SHAPES, ContextSplit, MovingShapes, split_context
 from .video_index import VideoInfo, probe_video
+from .views import ViewFactors, make_views, window_pair
 
 __all__ = [
     "IMAGE_EXTENSIONS",
+    "MOTION_PATTERNS",
+    "SHAPES",
     "VIDEO_EXTENSIONS",
+    "ContextSplit",
     "DataWarning",
     "EmptyDatasetError",
     "FrameFolder",
+    "MovingShapes",
     "SkippedFile",
     "VideoFolder",
     "VideoInfo",
     "VideoReadError",
+    "ViewFactors",
     "clip_frame_indices",
     "frames_grid",
+    "make_views",
     "probe_video",
     "read_class_index",
     "read_video",
     "save_video",
+    "split_context",
     "video_grid",
+    "window_pair",
 ]

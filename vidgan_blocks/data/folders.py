@@ -21,7 +21,6 @@ case-insensitively (the order of UCF-101's ``classInd.txt``).
 from __future__ import annotations
 
 import csv
-import math
 import os
 import re
 import warnings
@@ -206,24 +205,31 @@ class _ClipFolder(Dataset, ABC):
         if not self.root.is_dir():
             raise FileNotFoundError(f"{type(self).__name__}: root {str(self.root)!r} is not a directory")
 
+        self._listed_classes: set[str] = set()
         candidates = self._list_candidates(split_file)  # [(rel, class name or None)]
         if not candidates and not self.skipped_files:
             raise EmptyDatasetError(
                 f"{type(self).__name__}: no {self.kind} found under {str(self.root)!r} "
                 f"(looked for {self._what_is_listed()})"
             )
-        names = sorted({c for _, c in candidates if c is not None}, key=lambda s: (s.lower(), s))
+        # Classes of a split file include rows whose files are missing, so train and
+        # test splits of a partly downloaded dataset still agree on the indices.
+        listed = {c for _, c in candidates if c is not None} | self._listed_classes
+        names = sorted(listed, key=lambda s: (s.lower(), s))
         self.classes: list[str] = list(classes) if classes is not None else names
         class_to_idx = {c: i for i, c in enumerate(self.classes)}
 
         self.paths: list[str] = []
         self.labels: list[int] = []
         self._entries: list = []
+        kept = []
         for rel, cname in candidates:
             if cname is not None and cname not in class_to_idx:
                 self._skip(rel, f"class {cname!r} is not in classes")
-                continue
-            entry = self._probe(rel)
+            else:
+                kept.append((rel, cname))
+        probed = self._probe_all([rel for rel, _ in kept])
+        for (rel, cname), entry in zip(kept, probed):
             if isinstance(entry, str):
                 self._skip(rel, entry)
                 continue
@@ -235,7 +241,7 @@ class _ClipFolder(Dataset, ABC):
             self.labels.append(class_to_idx[cname] if cname is not None else -1)
             self._entries.append(entry)
         self._finish_scan()
-        del self._walked
+        del self._walked, self._listed_classes
         if not self.paths:
             reasons = Counter(_reason_kind(s.reason) for s in self.skipped_files)
             detail = "; ".join(f"{n} x {r}" for r, n in reasons.most_common())
@@ -271,17 +277,18 @@ class _ClipFolder(Dataset, ABC):
             raise FileNotFoundError(f"{type(self).__name__}: split file {str(split)!r} does not exist")
         rows = self._read_split(split)
         by_rel = {self._key(rel): rel for rel in self._walked}
-        by_stem: dict[str, list[str]] = {}
+        by_stem: dict[str, str] = {}
         for rel in by_rel.values():
-            by_stem.setdefault(_stem(rel), []).append(rel)
+            stem = _stem(rel)
+            by_stem.setdefault(stem, rel)
+            # Kinetics downloads are named <youtube_id>_<start:06d>_<end:06d>; index the bare id too.
+            by_stem.setdefault(_KINETICS_SUFFIX.sub("", stem), rel)
+        self._listed_classes = {c for _, c, _ in rows if c is not None}
         out = []
         for listed, cname, stems in rows:
             rel = by_rel.get(self._key(listed)) if listed is not None else None
             if rel is None and stems:
-                rel = next((by_stem[s][0] for s in stems if s in by_stem), None)
-                if rel is None:
-                    prefix = stems[-1] + "_"
-                    rel = next((r for s, rs in by_stem.items() if s.startswith(prefix) for r in rs), None)
+                rel = next((by_stem[s] for s in stems if s in by_stem), None)
             if rel is None:
                 self._skip(listed or stems[-1], "listed in the split file but not found under the root")
                 continue
@@ -332,6 +339,9 @@ class _ClipFolder(Dataset, ABC):
     @abstractmethod
     def _probe(self, rel: str) -> object:
         """What sampling needs about one item, or the reason it is unusable (a str)."""
+
+    def _probe_all(self, rels: list[str]) -> list[object]:
+        return [self._probe(rel) for rel in rels]
 
     @abstractmethod
     def _seconds(self, entry: object) -> np.ndarray:
@@ -436,6 +446,9 @@ class _ClipFolder(Dataset, ABC):
         )
 
 
+_KINETICS_SUFFIX = re.compile(r"_\d{6}_\d{6}$")
+
+
 def _first_part(rel: str) -> str | None:
     parts = rel.split("/")
     return parts[0] if len(parts) >= 2 else None
@@ -489,6 +502,7 @@ class VideoFolder(_ClipFolder):
         extensions: file suffixes to include.
         max_retries: replacements tried before a load error is raised.
         decode_threads: FFmpeg decoding threads per open file (0: FFmpeg's choice).
+        scan_threads: threads probing files that are not in the index yet.
     """
 
     kind = "video file"
@@ -511,6 +525,7 @@ class VideoFolder(_ClipFolder):
         extensions: Sequence[str] = VIDEO_EXTENSIONS,
         max_retries: int = 10,
         decode_threads: int = 1,
+        scan_threads: int = 8,
     ) -> None:
         if fps is not None and not (isinstance(fps, (int, float)) and not isinstance(fps, bool) and fps > 0):
             raise ValueError(f"fps: expected a positive number or None, got {fps!r}")
@@ -518,6 +533,7 @@ class VideoFolder(_ClipFolder):
         self.extensions = tuple(e.lower() if e.startswith(".") else "." + e.lower() for e in extensions)
         self.verify = bool(verify)
         self.decode_threads = check_int(decode_threads, "decode_threads", minimum=0)
+        self.scan_threads = check_positive_int(scan_threads, "scan_threads")
         self._cache = IndexCache(root, cache_dir)
         super().__init__(
             root, frames, stride, resolution, train=train, labeled=labeled, split_file=split_file,
@@ -545,6 +561,10 @@ class VideoFolder(_ClipFolder):
 
     def _probe(self, rel: str) -> VideoInfo | str:
         return self._cache.lookup(rel, self.root / rel, verify=self.verify)
+
+    def _probe_all(self, rels: list[str]) -> list[object]:
+        items = [(rel, self.root / rel) for rel in rels]
+        return list(self._cache.lookup_many(items, verify=self.verify, threads=self.scan_threads))
 
     def _finish_scan(self) -> None:
         self._cache.prune(set(self._walked))  # forget files that are gone, keep other splits' entries

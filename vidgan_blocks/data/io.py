@@ -40,10 +40,15 @@ def frames_to_tensor(frames: np.ndarray | torch.Tensor) -> torch.Tensor:
         - frames: ``(T, H, W, 3)`` uint8
         - output: ``(3, T, H, W)`` float32
     """
-    t = torch.as_tensor(frames)
-    if t.dim() != 4 or t.shape[-1] != 3 or t.dtype != torch.uint8:
-        raise ValueError(f"frames: expected uint8 (T, H, W, 3), got {tuple(t.shape)} {t.dtype}")
-    return rearrange(t, "t h w c -> c t h w").float().div_(127.5).sub_(1.0)
+    arr = frames.numpy() if isinstance(frames, torch.Tensor) else np.asarray(frames)
+    if arr.ndim != 4 or arr.shape[-1] != 3 or arr.dtype != np.uint8:
+        raise ValueError(f"frames: expected uint8 (T, H, W, 3), got {tuple(arr.shape)} {arr.dtype}")
+    # NumPy does the conversion single-threaded: small multi-threaded torch ops stall
+    # badly on busy machines, and loader workers run one thread anyway.
+    out = np.empty((3, *arr.shape[:3]), dtype=np.float32)  # [3, T, H, W]
+    np.multiply(arr.transpose(3, 0, 1, 2), np.float32(1 / 127.5), out=out, casting="unsafe")
+    out -= np.float32(1.0)
+    return torch.from_numpy(out)
 
 
 def read_video(path: str | os.PathLike[str], *, max_frames: int | None = None) -> torch.Tensor:

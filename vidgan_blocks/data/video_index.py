@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -124,6 +125,8 @@ def probe_video(path: str | os.PathLike[str], *, verify: bool = False) -> VideoI
         for packet in container.demux(stream):
             if packet.size == 0:  # flush packet at the end of the stream
                 continue
+            if packet.is_discard:  # dropped by an edit list: never shown
+                continue
             if packet.is_corrupt:
                 raise ValueError(f"corrupt packet at byte {packet.pos}")
             ts = packet.pts if packet.pts is not None else packet.dts
@@ -151,6 +154,15 @@ def probe_video(path: str | os.PathLike[str], *, verify: bool = False) -> VideoI
         if verify and decoded < len(stamps):
             raise ValueError(f"only {decoded} of {len(stamps)} frames could be decoded")
     return VideoInfo.from_pts(pts, Fraction(time_base), size[0], size[1], verify)
+
+
+def _probe_or_reason(path: Path, verify: bool) -> VideoInfo | str:
+    """:func:`probe_video`, with a failure turned into its reason."""
+    try:
+        return probe_video(path, verify=verify)
+    except (av.FFmpegError, OSError, ValueError, EOFError) as err:
+        plain = type(err) is ValueError  # our own messages need no type prefix
+        return str(err) if plain else f"{type(err).__name__}: {err}"
 
 
 class IndexCache:
@@ -192,33 +204,63 @@ class IndexCache:
         st = path.stat()
         return st.st_size, st.st_mtime_ns
 
+    def _cached(self, rel: str, stamp: tuple[int, int], verify: bool) -> VideoInfo | str | None:
+        entry = self.entries.get(rel)
+        if entry is None or (entry.get("size"), entry.get("mtime_ns")) != stamp:
+            return None
+        if "error" in entry:
+            return str(entry["error"])
+        info = VideoInfo.from_json(entry["info"])
+        return info if (info.verified or not verify) else None
+
     def lookup(self, rel: str, path: Path, *, verify: bool = False) -> VideoInfo | str:
         """Return the cached info (or the cached failure reason), probing on a miss.
 
         With ``verify=True`` an entry that was only demuxed counts as a miss and the
         file is decoded in full.
         """
-        size, mtime = self._stamp(path)
-        entry = self.entries.get(rel)
-        if entry is not None and entry.get("size") == size and entry.get("mtime_ns") == mtime:
-            if "error" in entry:
+        return self.lookup_many([(rel, path)], verify=verify, threads=1)[0]
+
+    def lookup_many(
+        self, items: list[tuple[str, Path]], *, verify: bool = False, threads: int = 1
+    ) -> list[VideoInfo | str]:
+        """:meth:`lookup` for many files, probing the misses on ``threads`` threads.
+
+        FFmpeg releases the GIL while it reads and decodes, so threads overlap the
+        I/O-bound first scan of a large dataset.
+        """
+        out: list[VideoInfo | str | None] = [None] * len(items)
+        stamps: list[tuple[int, int] | None] = [None] * len(items)
+        todo: list[int] = []
+        for k, (rel, path) in enumerate(items):
+            try:
+                stamps[k] = self._stamp(path)
+            except OSError as err:
+                out[k] = f"{type(err).__name__}: {err}"
+                continue
+            out[k] = self._cached(rel, stamps[k], verify)  # type: ignore[arg-type]
+            if out[k] is None:
+                todo.append(k)
+            else:
                 self.hits += 1
-                return str(entry["error"])
-            info = VideoInfo.from_json(entry["info"])
-            if info.verified or not verify:
-                self.hits += 1
-                return info
-        self.misses += 1
-        self._dirty = True
-        try:
-            info = probe_video(path, verify=verify)
-        except (av.FFmpegError, OSError, ValueError, EOFError) as err:
-            plain = type(err) is ValueError  # our own messages need no type prefix
-            reason = str(err) if plain else f"{type(err).__name__}: {err}"
-            self.entries[rel] = {"size": size, "mtime_ns": mtime, "error": reason}
-            return reason
-        self.entries[rel] = {"size": size, "mtime_ns": mtime, "info": info.to_json()}
-        return info
+        if todo:
+            self.misses += len(todo)
+            self._dirty = True
+            paths = [items[k][1] for k in todo]
+            if threads > 1 and len(todo) > 1:
+                with ThreadPoolExecutor(max_workers=threads) as pool:
+                    results = list(pool.map(lambda p: _probe_or_reason(p, verify), paths))
+            else:
+                results = [_probe_or_reason(p, verify) for p in paths]
+            for k, res in zip(todo, results):
+                size, mtime = stamps[k]  # type: ignore[misc]
+                rel = items[k][0]
+                if isinstance(res, str):
+                    self.entries[rel] = {"size": size, "mtime_ns": mtime, "error": res}
+                else:
+                    self.entries[rel] = {"size": size, "mtime_ns": mtime, "info": res.to_json()}
+                out[k] = res
+        return out  # type: ignore[return-value]
 
     def prune(self, keep: set[str]) -> None:
         """Drop entries of files that are no longer listed."""
