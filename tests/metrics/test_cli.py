@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from tests.metrics.test_fidelity import TINY_NAME
+from vidgan_blocks.data import MovingShapes
 from vidgan_blocks.data.io import save_video
 from vidgan_blocks.metrics.cli import main
 
@@ -21,17 +22,9 @@ FAST = ["--random-i3d", "--i3d-width", "0.125", "--size", "32", "--frames", str(
 
 
 def moving_squares(seed: int) -> torch.Tensor:
-    """(N, 3, T, S, S) clips: a coloured square crossing a dark background at constant speed."""
-    g = torch.Generator().manual_seed(seed)
-    out = torch.full((N, 3, T, S, S), -0.8)
-    for i in range(N):
-        colour = torch.rand(3, generator=g) * 1.6 - 0.6
-        y, x = (int(v) for v in torch.randint(0, S - 10, (2,), generator=g))
-        dy, dx = (int(v) for v in torch.randint(-2, 3, (2,), generator=g))
-        for t in range(T):
-            yy, xx = min(max(y + dy * t, 0), S - 10), min(max(x + dx * t, 0), S - 10)
-            out[i, :, t, yy : yy + 10, xx : xx + 10] = colour[:, None, None]
-    return out
+    """(N, 3, T, S, S) clips of the built-in MovingShapes dataset."""
+    data = MovingShapes(N, frames=T, resolution=S, seed=seed)
+    return torch.stack([data[i][0] for i in range(N)])
 
 
 def write_folder(root: Path, clips: torch.Tensor) -> Path:
@@ -91,7 +84,7 @@ def test_frame_metrics_and_psd(folders, tmp_path):
     psd = report["psd"]
     assert psd["frames_1based"] == [1, 8] and len(psd["real"]["mean"]) == 2
     assert len(psd["frequencies"]) == S // 2 + 1 and plot.stat().st_size > 0
-    # Noise has a flat spectrum; the squares concentrate power at low frequencies.
+    # Noise has a flat spectrum; the sprites concentrate power at low frequencies.
     assert psd["fake"]["mean"][0][-1] > psd["real"]["mean"][0][-1]
 
 
