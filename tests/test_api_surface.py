@@ -32,6 +32,11 @@ EXPECTED = {
     "broadcast_module", "capture_rng_state", "check_replicas_identical", "context_of", "enable_cross_replica_bn",
     "init_distributed", "is_checkpoint", "load_checkpoint", "report", "restore_rng_state", "save_checkpoint",
     "standing_stats", "truncated_normal",
+    # metrics (the torch-fidelity pair is imported on first use)
+    "I3D", "GaussianStats", "I3DFeatures", "I3DOutput", "Preprocess", "Score", "evaluate_videos",
+    "extract_i3d_features", "frechet_distance", "fvd", "i3d_fid", "i3d_inception_score", "i3d_kid", "load_i3d",
+    "plot_power_spectra", "power_spectrum", "preprocess_video", "psd_summary", "frame_metrics",
+    "register_torch_fidelity",
 }  # fmt: skip
 
 
@@ -50,7 +55,7 @@ def test_every_public_name_resolves_and_is_documented():
 
 def test_no_name_is_exported_by_two_subpackages():
     seen: dict[str, str] = {}
-    for pkg in vidgan_blocks._SUBPACKAGES:
+    for pkg in (*vidgan_blocks._SUBPACKAGES, vidgan_blocks.metrics):
         for name in pkg.__all__:
             assert name not in seen, f"{name} exported by both {seen[name]} and {pkg.__name__}"
             seen[name] = pkg.__name__

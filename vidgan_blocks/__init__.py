@@ -2,18 +2,51 @@
 
 Every public video tensor is ``(B, C, T, H, W)``, floating point, pixels in [-1, 1].
 The names below are re-exported from the subpackages (constants such as
-``VIDEO_EXTENSIONS`` stay in their subpackage).
+``VIDEO_EXTENSIONS`` stay in their subpackage). The torch-fidelity integration of
+:mod:`vidgan_blocks.metrics` is imported on first use.
 """
 
-from . import blocks, data, layers, losses, ops, training
+from . import blocks, data, layers, losses, metrics, ops, training
 from .blocks import *  # noqa: F401,F403
 from .data import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
+from .metrics import (  # noqa: F401
+    I3D,
+    GaussianStats,
+    I3DFeatures,
+    I3DOutput,
+    Preprocess,
+    Score,
+    evaluate_videos,
+    extract_i3d_features,
+    frechet_distance,
+    fvd,
+    i3d_fid,
+    i3d_inception_score,
+    i3d_kid,
+    load_i3d,
+    plot_power_spectra,
+    power_spectrum,
+    preprocess_video,
+    psd_summary,
+)
 from .ops import *  # noqa: F401,F403
 from .training import *  # noqa: F401,F403
 
 __version__ = "0.1.0"
 
 _SUBPACKAGES = (ops, layers, blocks, losses, data, training)
-__all__ = sorted({name for pkg in _SUBPACKAGES for name in pkg.__all__ if not name.isupper()})
+_METRICS = (
+    "I3D", "GaussianStats", "I3DFeatures", "I3DOutput", "Preprocess", "Score", "evaluate_videos",
+    "extract_i3d_features", "frechet_distance", "fvd", "i3d_fid", "i3d_inception_score", "i3d_kid", "load_i3d",
+    "plot_power_spectra", "power_spectrum", "preprocess_video", "psd_summary",
+)  # fmt: skip
+_LAZY = {"frame_metrics": metrics, "register_torch_fidelity": metrics}
+__all__ = sorted({name for pkg in _SUBPACKAGES for name in pkg.__all__ if not name.isupper()} | set(_METRICS) | set(_LAZY))
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        return getattr(_LAZY[name], name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
