@@ -14,6 +14,7 @@ from typing import Any
 from unittest import mock
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import _SpectralNorm
 
@@ -52,12 +53,16 @@ def open_attention(module: nn.Module, value: float = 0.5) -> nn.Module:
 def meta_device() -> Iterator[None]:
     """Build modules on the ``meta`` device without running numerics that need values.
 
-    Orthogonal initialisation and the spectral-norm power iterations have no
-    meaning without values and are slow on ``meta`` (they run through Python
-    reference kernels), so both are skipped for meta tensors only.
+    Orthogonal initialisation and the spectral-norm vector set-up and power
+    iterations have no meaning without values and are slow on ``meta`` (they run
+    through Python reference kernels), so they are skipped for meta tensors only.
     """
     orthogonal = nn.init.orthogonal_
     power = _SpectralNorm._power_method
+    normalize = F.normalize
+
+    def _normalize(t: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+        return t if t.is_meta else normalize(t, *args, **kwargs)
 
     def _orthogonal(t: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
         return t if t.is_meta else orthogonal(t, *args, **kwargs)
@@ -68,7 +73,7 @@ def meta_device() -> Iterator[None]:
 
     with mock.patch.object(nn.init, "orthogonal_", _orthogonal), mock.patch.object(
         _SpectralNorm, "_power_method", _power
-    ), torch.device("meta"):
+    ), mock.patch.object(F, "normalize", _normalize), torch.device("meta"):
         yield
 
 
