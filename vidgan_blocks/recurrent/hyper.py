@@ -90,7 +90,9 @@ class FactorizedKernelNet(nn.Module):
         """
         p = self.params() if p is None else p
         feat, select = pre.split([self.conv_feat.out_channels, self.num_kernels], dim=1)
-        pooled = F.adaptive_max_pool2d(F.relu(feat), self.pool_size).flatten(1)  # [B, hidden*16]
+        # ReLU is monotone, so max-pooling first and applying it to the 4x4 result is the
+        # same as ReLU then max-pool, at a fraction of the cost.
+        pooled = F.relu(F.adaptive_max_pool2d(feat, self.pool_size)).flatten(1)  # [B, hidden*16]
         w = F.linear(F.relu(F.linear(pooled, p["w1"], p["b1"])), p["w2"], p["b2"])
         w = w.view(-1, self.kernel_size**2, self.num_kernels).softmax(dim=1)  # [B, k*k, N]
         s = select.softmax(dim=1)  # [B, N, H, W]
