@@ -19,11 +19,14 @@ Factorized warping (eq. 12) builds the per-pixel kernels from ``N`` kernels
 Kernels live in the channel axis: per-pixel kernels of a batch of frames are
 ``(N, k*k, H, W)``, those of a video ``(B, k*k, T, H, W)``.
 
-:func:`kernel_warp` accumulates the ``k*k`` shifted slices of the padded map in
-place (forward and backward are written out in a custom autograd function), so
-it never materialises the ``(N, C*k*k, H*W)`` im2col buffer that an
-``F.unfold`` formulation needs; ``benchmarks/bench_recurrent.py`` compares the
-two.
+:func:`kernel_warp` accumulates the ``k*k`` shifted slices of the map in place
+(forward and backward are written out in a custom autograd function; the zero
+padding is implicit), so it never materialises the ``(N, C*k*k, H*W)`` im2col
+buffer that an ``F.unfold`` formulation needs, nor a padded copy;
+``benchmarks/bench_recurrent.py`` compares the two. Shifts are applied on maps
+flattened to ``H*W`` with the kernel weights of out-of-map columns zeroed, so a
+non-finite value in ``h`` can leak into its row neighbours through ``0 * inf``;
+hidden states are finite in practice.
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 from torch.autograd.function import once_differentiable
@@ -71,51 +73,85 @@ def kernel_offsets(kernel_size: int, *, device=None, dtype=None) -> torch.Tensor
     return torch.stack([dy.reshape(-1), dx.reshape(-1)], dim=1)
 
 
+def _flat_taps(k: int, height: int, width: int):
+    """Tap schedule on maps flattened to ``H*W``.
+
+    Reading ``h[i + dy, j + dx]`` for output ``(i, j)`` is reading flat index
+    ``p + off`` with ``off = dy*W + dx`` for output flat index ``p``. Yields
+    ``(q, off, a, b)``: tap ``q`` contributes to outputs ``a <= p < b`` (the
+    rows whose shifted row lies inside the map, clipped to the flat range). Positions
+    in that range whose column shift leaves the map read a neighbouring row; their
+    weights are zeroed beforehand by :func:`_column_mask`. The centre tap (offset
+    (0, 0), the whole map) comes first so callers initialise their accumulator with it.
+    """
+    lo = (k - 1) // 2
+    hw = height * width
+    centre = lo * k + lo
+    for q in [centre, *(q for q in range(k * k) if q != centre)]:
+        dy, dx = q // k - lo, q % k - lo
+        i0, i1 = max(0, -dy), min(height, height - dy)
+        if i0 >= i1 or max(0, -dx) >= min(width, width - dx):
+            continue  # this tap only reads padding
+        off = dy * width + dx
+        a, b = max(i0 * width, -off), min(i1 * width, hw - off)
+        if a < b:
+            yield q, off, a, b
+
+
+def _column_mask(k: int, width: int, like: torch.Tensor) -> torch.Tensor:
+    """``(k*k, 1, W)`` mask: 1 where tap ``q`` reads a column inside the map from column ``j``."""
+    lo = (k - 1) // 2
+    dx = torch.arange(k * k, device=like.device) % k - lo  # [k*k]
+    col = torch.arange(width, device=like.device)[None, :] + dx[:, None]  # [k*k, W]
+    return ((col >= 0) & (col < width)).to(like.dtype)[:, None, :]
+
+
 class _KernelWarp(torch.autograd.Function):
-    """Eq. 11 on frames ``(N, C, H, W)`` with kernels ``(N, k*k, H, W)``; taps accumulate in place."""
+    """Eq. 11 on frames ``(N, C, H, W)`` with kernels ``(N, k*k, H, W)``.
+
+    Maps are flattened to ``(N, C, H*W)`` so that each tap is one multiply-add of
+    two long contiguous ranges (a shift by ``dy*W + dx``), accumulated in place into
+    the output. Zero padding is implicit: rows outside the map are never read, and
+    weights of positions whose column shift would leave the map are zeroed first.
+    """
 
     @staticmethod
     def forward(ctx, h: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         k = math.isqrt(weights.shape[1])
-        lo = (k - 1) // 2
-        hi = k - 1 - lo
-        H, W = h.shape[-2:]
-        hp = F.pad(h, (lo, hi, lo, hi))  # [N, C, H+k-1, W+k-1]
-        out = torch.empty_like(h)
-        for q in range(k * k):
-            m, n = divmod(q, k)
-            tap = hp[:, :, m : m + H, n : n + W]
-            wq = weights[:, q : q + 1]  # [N, 1, H, W], broadcast over channels
-            if q == 0:
-                torch.mul(tap, wq, out=out)
-            else:
-                out.addcmul_(tap, wq)
-        ctx.save_for_backward(h, weights)
+        n, c, height, width = h.shape
+        mask = _column_mask(k, width, weights)
+        wm = (weights * mask).reshape(n, k * k, height * width)  # [N, k*k, HW], masked
+        hf = h.reshape(n, c, height * width)
+        taps = _flat_taps(k, height, width)
+        q, _, _, _ = next(taps)  # centre tap: whole map, no shift
+        out = hf * wm[:, q : q + 1]
+        for q, off, a, b in taps:
+            out[:, :, a:b].addcmul_(hf[:, :, a + off : b + off], wm[:, q : q + 1, a:b])
+        ctx.save_for_backward(h, wm, mask)
         ctx.k = k
-        return out
+        return out.view(n, c, height, width)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_out: torch.Tensor):  # type: ignore[override]
-        h, weights = ctx.saved_tensors
+        h, wm, mask = ctx.saved_tensors
         k = ctx.k
-        lo = (k - 1) // 2
-        hi = k - 1 - lo
-        H, W = h.shape[-2:]
-        grad_out = grad_out.contiguous()
+        n, c, height, width = h.shape
+        g = grad_out.reshape(n, c, height * width)
+        hf = h.reshape(n, c, height * width)
         grad_h = grad_w = None
         if ctx.needs_input_grad[0]:
-            gp = h.new_zeros(h.shape[0], h.shape[1], H + k - 1, W + k - 1)
-            for q in range(k * k):
-                m, n = divmod(q, k)
-                gp[:, :, m : m + H, n : n + W].addcmul_(grad_out, weights[:, q : q + 1])
-            grad_h = gp[:, :, lo : lo + H, lo : lo + W]
+            taps = _flat_taps(k, height, width)
+            q, _, _, _ = next(taps)
+            grad_h = g * wm[:, q : q + 1]
+            for q, off, a, b in taps:
+                grad_h[:, :, a + off : b + off].addcmul_(g[:, :, a:b], wm[:, q : q + 1, a:b])
+            grad_h = grad_h.view(n, c, height, width)
         if ctx.needs_input_grad[1]:
-            hp = F.pad(h, (lo, hi, lo, hi))
-            grad_w = torch.empty_like(weights)
-            for q in range(k * k):
-                m, n = divmod(q, k)
-                torch.sum(grad_out * hp[:, :, m : m + H, n : n + W], dim=1, out=grad_w[:, q])
+            grad_wm = wm.new_zeros(n, k * k, height * width)
+            for q, off, a, b in _flat_taps(k, height, width):
+                torch.sum(g[:, :, a:b] * hf[:, :, a + off : b + off], dim=1, out=grad_wm[:, q, a:b])
+            grad_w = grad_wm.view(n, k * k, height, width) * mask
         return grad_h, grad_w
 
 
