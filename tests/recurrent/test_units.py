@@ -111,7 +111,7 @@ class TestEveryUnit:
         zero = unit.init_state(x[:, :, 0])
         assert float(as_tensor(zero).abs().sum()) == 0.0
 
-    @pytest.mark.parametrize("t", [1, 2, 9])
+    @pytest.mark.parametrize("t", [1, 7])
     def test_any_length(self, name, t):
         unit = build(name)
         out = unit(torch.randn(1, CIN, t, 3, 5))
@@ -164,7 +164,7 @@ class TestEveryUnit:
             unit.step(torch.randn(1, CIN + 1, 4, 4), unit.init_state(torch.randn(1, CIN, 4, 4)))
 
 
-@settings(max_examples=15)
+@settings(max_examples=10)
 @given(b=st.integers(1, 2), t=st.integers(1, 4), hh=st.integers(1, 5), ww=st.integers(1, 5))
 def test_shapes_through_unrolling(b, t, hh, ww):
     for unit in (_GRU, _TSRU):
