@@ -37,6 +37,20 @@ EXPECTED = {
     "extract_i3d_features", "frechet_distance", "fvd", "i3d_fid", "i3d_inception_score", "i3d_kid", "load_i3d",
     "plot_power_spectra", "power_spectrum", "preprocess_video", "psd_summary", "frame_metrics",
     "register_torch_fidelity",
+    # ops: kernel warping
+    "FactorizedKernels", "KernelWarp", "factorized_kernels", "kernel_offsets", "kernel_warp",
+    # recurrent
+    "ActLayer", "ConvGRU", "ConvLSTM", "FactorizedKernelNet", "KTrajGRU", "MultiplicativeConvGRU",
+    "PixelwiseKernelNet", "RecurrentUnit", "TSRUVariant", "combine_flows", "expected_flow", "flow_to_rgb",
+    # generators
+    "CascadeFirstLevelConfig", "CascadeFirstLevelGenerator", "Conditioning", "ConditioningSkip", "DVDGenerator",
+    "DVDGeneratorConfig", "FrameEncoder", "FramePredictionConfig", "FramePredictionGenerator", "GeneratorConfig",
+    "GeneratorUnit", "NoiseStem", "OutputHead", "RecurrentFactory", "TruncationMode", "UpsamplingGenerator",
+    "UpsamplingGeneratorConfig", "UpsamplingUnit", "build_generator", "cascade_upsampling_generator",
+    "config_from_dict", "config_from_json", "count_parameters", "dvd_gan_config", "dvd_gan_fp_generator",
+    "dvd_gan_generator", "encoder_trunk", "make_generator", "paper_generator_configs", "per_frame",
+    "recurrent_factory", "reset_frame_stats", "sample_labels", "sample_noise", "sample_videos",
+    "ssw_stage1_generator", "trivd_gan_fp_generator",
 }  # fmt: skip
 
 

@@ -6,9 +6,10 @@ The names below are re-exported from the subpackages (constants such as
 :mod:`vidgan_blocks.metrics` is imported on first use.
 """
 
-from . import blocks, data, layers, losses, metrics, ops, training
+from . import blocks, data, generators, layers, losses, metrics, ops, recurrent, training
 from .blocks import *  # noqa: F401,F403
 from .data import *  # noqa: F401,F403
+from .generators import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .metrics import (  # noqa: F401
@@ -32,11 +33,12 @@ from .metrics import (  # noqa: F401
     psd_summary,
 )
 from .ops import *  # noqa: F401,F403
+from .recurrent import *  # noqa: F401,F403
 from .training import *  # noqa: F401,F403
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = (ops, layers, blocks, losses, data, training)
+_SUBPACKAGES = (ops, layers, blocks, recurrent, generators, losses, data, training)
 _METRICS = (
     "I3D", "GaussianStats", "I3DFeatures", "I3DOutput", "Preprocess", "Score", "evaluate_videos",
     "extract_i3d_features", "frechet_distance", "fvd", "i3d_fid", "i3d_inception_score", "i3d_kid", "load_i3d",
