@@ -105,10 +105,9 @@ def test_mixed_projection_matches_eq15_by_hand(num_classes):
     y = torch.tensor([2, 0, 1]) if num_classes else None
     out = head(h, y)
     assert out.shape == (b, b, t)
-    with torch.no_grad():
-        w = head.head.linear.weight[0]
-        c = head.head.linear.bias[0]
-        emb = head.head.embed.weight
+    w = head.head.linear.weight[0].detach()
+    c = head.head.linear.bias[0].detach()
+    emb = head.head.embed.weight.detach()
     labels = y if y is not None else torch.zeros(b, dtype=torch.long)
     ref = torch.empty(b, b, t)
     h = h.detach()
