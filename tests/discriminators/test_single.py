@@ -138,6 +138,26 @@ class TestCropped:
         lin = d.head.head.linear
         torch.testing.assert_close(out, torch.einsum("bft,f->bt", h, lin.weight[0]) + lin.bias[0])
 
+    @given(
+        h_cells=st.integers(1, 4),
+        w_cells=st.integers(1, 4),
+        factor=st.sampled_from([1, 2, 3]),
+        seed=st.integers(0, 2**16),
+    )
+    def test_crops_stay_in_bounds_and_are_slices_of_the_video(self, h_cells, w_cells, factor, seed):
+        h, w = h_cells * factor, w_cells * factor
+        d = CroppedDiscriminator(factor=factor, generator=torch.Generator().manual_seed(seed), ch=1, multipliers=(1,), blocks_3d=0, sn=False)
+        # Every pixel value encodes its own (row, column), so a crop reveals where it came from.
+        rows = torch.arange(h).view(h, 1).expand(h, w)
+        cols = torch.arange(w).view(1, w).expand(h, w)
+        video = (rows * 100 + cols).float().expand(3, 3, 2, h, w).contiguous()
+        crops = d.view(video)
+        assert crops.shape == (3, 3, 2, h // factor, w // factor)
+        for b in range(3):
+            top, left = divmod(int(crops[b, 0, 0, 0, 0]), 100)
+            assert 0 <= top <= h - h // factor and 0 <= left <= w - w // factor
+            torch.testing.assert_close(crops[b], video[b, :, :, top : top + h // factor, left : left + w // factor])
+
     def test_errors(self):
         with pytest.raises(ValueError, match="exactly one"):
             CroppedDiscriminator(**TINY)
