@@ -32,6 +32,7 @@ Columns:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -162,7 +163,7 @@ def measure_one(name: str, args: argparse.Namespace) -> dict:
     pixels = sum(seen)
 
     def step() -> None:
-        with spectral_norm_cache() if args.sn_cache else _null():
+        with spectral_norm_cache() if args.sn_cache else contextlib.nullcontext():
             vr, cr = inputs("real")
             vf, cf = inputs("fake")
             loss = d_hinge_loss(d(vr, **cr), d(vf, **cf))
@@ -193,14 +194,6 @@ def measure_one(name: str, args: argparse.Namespace) -> dict:
     if device.type == "cpu":
         row["cpu_ms"] = statistics.median(cpu)
     return row
-
-
-class _null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def _sync(device: torch.device) -> None:
