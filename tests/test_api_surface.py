@@ -51,6 +51,10 @@ EXPECTED = {
     "dvd_gan_generator", "encoder_trunk", "make_generator", "paper_generator_configs", "per_frame",
     "recurrent_factory", "reset_frame_stats", "sample_labels", "sample_noise", "sample_videos",
     "ssw_stage1_generator", "trivd_gan_fp_generator",
+    # discriminators (decomposition builders stay in vidgan_blocks.discriminators)
+    "CroppedDiscriminator", "DiscriminatorConfig", "DiscriminatorTrunk", "MatchingDiscriminator",
+    "MultiDiscriminator", "ScoreHead", "SpatialDiscriminator", "TemporalDiscriminator", "VideoDiscriminator",
+    "paper_discriminator", "prepend_cond_frames",
 }  # fmt: skip
 
 
@@ -69,7 +73,7 @@ def test_every_public_name_resolves_and_is_documented():
 
 def test_no_name_is_exported_by_two_subpackages():
     seen: dict[str, str] = {}
-    for pkg in (*vidgan_blocks._SUBPACKAGES, vidgan_blocks.metrics):
+    for pkg in (*vidgan_blocks._SUBPACKAGES, vidgan_blocks.metrics, vidgan_blocks.discriminators):
         for name in pkg.__all__:
             assert name not in seen, f"{name} exported by both {seen[name]} and {pkg.__name__}"
             seen[name] = pkg.__name__

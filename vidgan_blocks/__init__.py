@@ -6,9 +6,22 @@ The names below are re-exported from the subpackages (constants such as
 :mod:`vidgan_blocks.metrics` is imported on first use.
 """
 
-from . import blocks, data, generators, layers, losses, metrics, ops, recurrent, training
+from . import blocks, data, discriminators, generators, layers, losses, metrics, ops, recurrent, training
 from .blocks import *  # noqa: F401,F403
 from .data import *  # noqa: F401,F403
+from .discriminators import (  # noqa: F401
+    CroppedDiscriminator,
+    DiscriminatorConfig,
+    DiscriminatorTrunk,
+    MatchingDiscriminator,
+    MultiDiscriminator,
+    ScoreHead,
+    SpatialDiscriminator,
+    TemporalDiscriminator,
+    VideoDiscriminator,
+    paper_discriminator,
+    prepend_cond_frames,
+)
 from .generators import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
@@ -44,8 +57,15 @@ _METRICS = (
     "extract_i3d_features", "frechet_distance", "fvd", "i3d_fid", "i3d_inception_score", "i3d_kid", "load_i3d",
     "plot_power_spectra", "power_spectrum", "preprocess_video", "psd_summary",
 )  # fmt: skip
+# Decomposition builders (dvd_gan, trivd_stronger, ...) stay namespaced under
+# vidgan_blocks.discriminators, where their short names cannot be mistaken for generators.
+_DISCRIMINATORS = (
+    "CroppedDiscriminator", "DiscriminatorConfig", "DiscriminatorTrunk", "MatchingDiscriminator",
+    "MultiDiscriminator", "ScoreHead", "SpatialDiscriminator", "TemporalDiscriminator", "VideoDiscriminator",
+    "paper_discriminator", "prepend_cond_frames",
+)  # fmt: skip
 _LAZY = {"frame_metrics": metrics, "register_torch_fidelity": metrics}
-__all__ = sorted({name for pkg in _SUBPACKAGES for name in pkg.__all__ if not name.isupper()} | set(_METRICS) | set(_LAZY))
+__all__ = sorted({name for pkg in _SUBPACKAGES for name in pkg.__all__ if not name.isupper()} | set(_METRICS) | set(_DISCRIMINATORS) | set(_LAZY))
 
 
 def __getattr__(name: str) -> object:
