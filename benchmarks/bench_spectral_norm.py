@@ -57,26 +57,38 @@ def main() -> None:
     ap.add_argument("--calls", type=int, default=2, help="discriminator calls per step (real + fake = 2)")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="cpu", help="cpu: process CPU time (CPU device only)")
     args = ap.parse_args()
+    torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     x = torch.randn(args.calls, args.b, 3, args.t, args.hw, args.hw, device=device)
-    rows = []
-    for variant in ("none", "param", "param+cache", "hook"):
+    variants = ("none", "param", "param+cache", "hook")
+    steps = {}
+    for variant in variants:
         torch.manual_seed(0)
         net = build(args.ch, variant).to(device)
 
-        def step() -> None:
+        def step(net: nn.Module = net, variant: str = variant) -> None:
             ctx = spectral_norm_cache() if variant == "param+cache" else contextlib.nullcontext()
             with ctx:
                 outs = [net(x[i]).sum(dim=(1, 3, 4)) for i in range(args.calls)]
                 loss = d_hinge_loss(outs[0], torch.cat(outs[1:]))
                 loss.backward()
 
-        rows.append({"variant": variant, "ms": time_fn(step, device, warmup=2, repeats=args.repeats)})
+        steps[variant] = step
+    # Interleave the variants round by round so slow phases of a shared machine hit all of them.
+    samples: dict[str, list[float]] = {v: [] for v in variants}
+    for v in variants:
+        time_fn(steps[v], device, warmup=2, repeats=1, clock=args.clock)
+    for _ in range(args.repeats):
+        for v in variants:
+            samples[v].append(time_fn(steps[v], device, warmup=0, repeats=1, clock=args.clock))
+    rows = [{"variant": v, "ms": sorted(samples[v])[len(samples[v]) // 2]} for v in variants]
     floor = rows[0]["ms"]
     for r in rows:
         r["overhead_vs_none"] = f"{(r['ms'] / floor - 1) * 100:+.1f}%"
-    print(f"D step: {args.calls} calls, B={args.b}, T={args.t}, {args.hw}x{args.hw}, ch={args.ch}, device={device}")
+    print(f"D step: {args.calls} calls, B={args.b}, T={args.t}, {args.hw}x{args.hw}, ch={args.ch}, device={device}, clock={args.clock}")
     print_table(rows, ["variant", "ms", "overhead_vs_none"])
 
 
