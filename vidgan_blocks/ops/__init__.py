@@ -17,6 +17,7 @@ from .views import (
     temporal_subsample,
     temporal_windows,
 )
+from .warp import FactorizedKernels, KernelWarp, factorized_kernels, kernel_offsets, kernel_warp
 
 __all__ = [
     "DownsampleMode",
@@ -34,4 +35,9 @@ __all__ = [
     "temporal_repeat",
     "temporal_subsample",
     "temporal_windows",
+    "FactorizedKernels",
+    "KernelWarp",
+    "factorized_kernels",
+    "kernel_offsets",
+    "kernel_warp",
 ]

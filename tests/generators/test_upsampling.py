@@ -1,0 +1,139 @@
+"""UpsamplingGenerator: shapes, convolutional unrolling in time, per-frame statistics, skips."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.helpers import missing_grads
+from vidgan_blocks.blocks import LowResSkip
+from vidgan_blocks.generators import UpsamplingGenerator, UpsamplingUnit, reset_frame_stats
+
+
+def tiny(**kw):
+    args = dict(z_dim=5, low_size=4, factor_s=2, factor_t=2)
+    args.update(kw)
+    return UpsamplingGenerator(2, (4, 4, 2), **args)
+
+
+def test_sizes_follow_factors():
+    g = tiny()
+    # Two units, the last one does not upsample: stem 8 / 2 = 4, output 8.
+    assert (g.base_size, g.resolution, g.low_size) == (4, 8, 4)
+    v = g(torch.randn(2, 5), low_res=torch.rand(2, 3, 3, 4, 4) * 2 - 1)
+    assert v.shape == (2, 3, 6, 8, 8)
+    assert torch.isfinite(v).all() and v.abs().max() <= 1
+
+
+@pytest.mark.parametrize("fs,ft,low", [(2, 1, 4), (4, 2, 2), (2, 3, 8)])
+def test_shape_grid(fs, ft, low):
+    g = UpsamplingGenerator(2, (4, 2, 2), z_dim=3, low_size=low, factor_s=fs, factor_t=ft)
+    v = g(torch.randn(1, 3), low_res=torch.randn(1, 3, 2, low, low))
+    assert v.shape == (1, 3, 2 * ft, low * fs, low * fs)
+
+
+def test_longer_input_gives_longer_output():
+    g = tiny()
+    window = g(torch.randn(2, 5), low_res=torch.randn(2, 3, 2, 4, 4))
+    # Per-step statistics are re-estimated at the new length (standing statistics), then eval.
+    reset_frame_stats(g, 16)
+    with torch.no_grad():
+        g(torch.randn(2, 5), low_res=torch.randn(2, 3, 8, 4, 4))
+    g.eval()
+    full = g(torch.randn(2, 5), low_res=torch.randn(2, 3, 8, 4, 4))
+    assert window.shape == (2, 3, 4, 8, 8) and full.shape == (2, 3, 16, 8, 8)
+    assert torch.isfinite(full).all()
+
+
+def test_time_steps_independent_beyond_receptive_field():
+    """Per-frame BN: editing early input frames leaves far output frames unchanged (training mode)."""
+    g = tiny(factor_t=1)
+    z = torch.randn(3, 5)
+    low = torch.randn(3, 3, 12, 4, 4)
+    edited = low.clone()
+    edited[:, :, :2] = torch.randn(3, 3, 2, 4, 4)
+    a, b = g(z, low_res=low), g(z, low_res=edited)
+    # Each unit has one separable 3D block (two temporal convs of size 3): reach 2 frames per unit.
+    reach = 2 * len(g.units)
+    torch.testing.assert_close(a[:, :, 2 + reach :], b[:, :, 2 + reach :])
+    assert not torch.allclose(a[:, :, :2], b[:, :, :2])
+
+
+def test_time_stats_not_pooled_over_time():
+    """Statistics pooled over time would let a frame's edit reach every frame; check a plain reference."""
+    g = tiny(factor_t=1)
+    norm = g.units[1].blocks[1].norm1
+    x = torch.randn(4, norm.num_features, 5, 2, 2)
+    x[:, :, 0] *= 100.0
+    y = norm(x, torch.zeros(4, norm.cond_dim))
+    ref = (x - x.mean(dim=(0, 3, 4), keepdim=True)) / torch.sqrt(x.var(dim=(0, 3, 4), unbiased=False, keepdim=True) + norm.eps)
+    torch.testing.assert_close(y, ref, atol=1e-4, rtol=1e-4)
+
+
+def test_no_skip_above_input_resolution():
+    g = UpsamplingGenerator(2, (4, 4, 2, 2), z_dim=3, low_size=4, factor_s=4)  # 4 -> 16, stem 4
+    # Unit 0 at 4x4: 3D block, block 1 (4x4) skip; block 2 upsamples to 8x8: no skip.
+    assert g.units[0].skip_after == [0, 1]
+    assert g.units[1].skip_after == [] and g.units[2].skip_after == []
+    for u in g.units:
+        for s in u.skips:
+            assert isinstance(s, LowResSkip)
+
+
+def test_skip_adds_resized_input():
+    """With zero conditional features the skip is exactly the 1x1 projection of the repeated input."""
+    unit = UpsamplingUnit(4, 4, 3, size=2, low_size=4, num_blocks=1, upsample=False, sn=False)
+    low = torch.randn(1, 3, 2, 4, 4)
+    x = torch.randn(1, 4, 4, 2, 2)
+    cond = torch.randn(1, 3)
+    full = unit(x, low, cond)
+    h = unit.blocks[0](x, cond) + unit.skips[0](low, (4, 2, 2))
+    ref = unit.blocks[1](h, cond) + unit.skips[1](low, (4, 2, 2))
+    torch.testing.assert_close(full, ref)
+    near = low[:, :, :, ::2, ::2].repeat_interleave(2, dim=2)  # nearest 2x downsample, repeat x2 in time
+    w = unit.skips[0].proj.weight[:, :, 0, 0, 0]
+    torch.testing.assert_close(unit.skips[0](low, (4, 2, 2)), torch.einsum("oc,bcthw->bothw", w, near) + unit.skips[0].proj.bias.view(1, -1, 1, 1, 1))
+
+
+def test_every_parameter_gets_a_gradient():
+    g = tiny(num_classes=2, class_dim=3)
+    g(torch.randn(2, 5), torch.tensor([0, 1]), low_res=torch.randn(2, 3, 2, 4, 4)).square().mean().backward()
+    assert missing_grads(g) == []
+
+
+def test_input_checks():
+    g = tiny()
+    with pytest.raises(ValueError, match=r"low_res: expected spatial size \(H, W\) = \(4, 4\)"):
+        g(torch.randn(2, 5), low_res=torch.randn(2, 3, 2, 8, 8))
+    with pytest.raises(ValueError, match="C=3"):
+        g(torch.randn(2, 5), low_res=torch.randn(2, 1, 2, 4, 4))
+    with pytest.raises(ValueError, match="batch size 2"):
+        g(torch.randn(3, 5), low_res=torch.randn(2, 3, 2, 4, 4))
+    with pytest.raises(TypeError):
+        g(torch.randn(2, 5))  # low_res is required
+    with pytest.raises(ValueError, match="at most one"):
+        UpsamplingGenerator(2, (4, 2), base_size=4, low_size=4)
+    with pytest.raises(ValueError, match="not divisible"):
+        UpsamplingGenerator(2, (4, 2, 2), low_size=3, factor_s=3)
+
+
+@settings(max_examples=12)
+@given(low=st.sampled_from([2, 4, 8]), fs=st.sampled_from([1, 2, 4]), n=st.integers(2, 4), up_last=st.booleans())
+def test_size_bookkeeping(low, fs, n, up_last):
+    n_up = n - 1 if up_last else n - 2
+    out = low * fs
+    mults = (8,) * n
+    if out % 2**n_up:
+        with pytest.raises(ValueError):
+            UpsamplingGenerator(1, mults, low_size=low, factor_s=fs, upsample_last_unit=up_last, sn=False)
+        return
+    g = UpsamplingGenerator(1, mults, low_size=low, factor_s=fs, upsample_last_unit=up_last, sn=False)
+    assert g.resolution == out and g.base_size * 2**n_up == out and g.low_size == low
+    # Skips exist exactly at blocks whose output is not larger than the input.
+    size = g.base_size
+    for u in g.units:
+        sizes = [size] + [size] * (len(u.blocks) - 2) + [size * 2 if u.upsample else size]
+        assert u.skip_after == [j for j, s in enumerate(sizes) if s <= low and low % s == 0]
+        size = sizes[-1]

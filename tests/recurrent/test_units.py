@@ -1,0 +1,256 @@
+"""Recurrent units: paper equations, unrolling, gradients, interface and errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from tests.helpers import missing_grads
+from tests.recurrent import reference as ref
+from vidgan_blocks.layers import freeze_spectral_norm, has_spectral_norm
+from vidgan_blocks.recurrent import (
+    PTSRU,
+    TSRU,
+    ConvGRU,
+    ConvLSTM,
+    KTrajGRU,
+    MultiplicativeConvGRU,
+    RecurrentUnit,
+)
+
+CIN, CH = 3, 4
+
+BUILDERS = {
+    "ConvGRU": lambda **kw: ConvGRU(CIN, CH, **kw),
+    "MultiplicativeConvGRU": lambda **kw: MultiplicativeConvGRU(CIN, CH, **kw),
+    "ConvLSTM": lambda **kw: ConvLSTM(CIN, CH, **kw),
+    "KTrajGRU": lambda **kw: KTrajGRU(CIN, CH, **kw),
+    "TSRUc": lambda **kw: TSRU(CIN, CH, variant="c", **kw),
+    "TSRUp": lambda **kw: TSRU(CIN, CH, variant="p", **kw),
+    "TSRUs": lambda **kw: TSRU(CIN, CH, variant="s", **kw),
+    "PTSRUs": lambda **kw: PTSRU(CIN, CH, **kw),
+    "PTSRUp": lambda **kw: PTSRU(CIN, CH, variant="p", **kw),
+}
+WARPING = {"KTrajGRU", "TSRUc", "TSRUp", "TSRUs", "PTSRUs", "PTSRUp"}
+
+
+def build(name: str, dtype=torch.float32, **kw) -> RecurrentUnit:
+    unit = BUILDERS[name](**kw).to(dtype)
+    freeze_spectral_norm(unit)  # fixed weights, so two calls see the same normalised kernels
+    return unit
+
+
+def reference_step(name, unit, x, state):
+    """The unit's equations written out with its own layers; returns (state, kernels or None)."""
+    if name == "ConvGRU":
+        return ref.conv_gru(unit, x, state), None
+    if name == "MultiplicativeConvGRU":
+        return ref.mconv_gru(unit, x, state), None
+    if name == "ConvLSTM":
+        return ref.conv_lstm(unit, x, state), None
+    if name == "KTrajGRU":
+        return ref.k_traj_gru(unit, x, state)
+    return ref.tsru(unit, x, state, pixelwise=name.startswith("PTSRU"))
+
+
+def random_state(name, b=2, hw=(5, 6), dtype=torch.float64):
+    if name == "ConvLSTM":
+        return (torch.randn(b, CH // 2, *hw, dtype=dtype), torch.randn(b, CH // 2, *hw, dtype=dtype))
+    return torch.randn(b, CH, *hw, dtype=dtype)
+
+
+def as_tensor(state):
+    return torch.cat(state, dim=1) if isinstance(state, tuple) else state
+
+
+@pytest.mark.parametrize("name", list(BUILDERS))
+class TestEveryUnit:
+    def test_step_matches_paper_equations(self, name):
+        unit = build(name, torch.float64)
+        x = torch.randn(2, CIN, 5, 6, dtype=torch.float64)
+        h = random_state(name)
+        expected, kernels = reference_step(name, unit, x, h)
+        got = unit.step(x, h)
+        torch.testing.assert_close(as_tensor(got), as_tensor(expected))
+        if kernels is not None:
+            torch.testing.assert_close(unit.last_kernels[:, :, 0], kernels)
+
+    def test_parameter_gradients_match_paper_equations(self, name):
+        unit = build(name, torch.float64)
+        x = torch.randn(2, CIN, 4, 4, dtype=torch.float64)
+        h = random_state(name, hw=(4, 4))
+        weight = torch.randn(2, CH, 4, 4, dtype=torch.float64)
+        (as_tensor(reference_step(name, unit, x, h)[0]) * weight).sum().backward()
+        expected = {n: p.grad.clone() for n, p in unit.named_parameters()}
+        unit.zero_grad()
+        (as_tensor(unit.step(x, h)) * weight).sum().backward()
+        for n, p in unit.named_parameters():
+            torch.testing.assert_close(p.grad, expected[n], msg=lambda m, n=n: f"{n}: {m}")
+
+    def test_unroll_equals_repeated_steps(self, name):
+        unit = build(name, torch.float64)
+        x = torch.randn(2, CIN, 4, 5, 6, dtype=torch.float64)
+        h0 = torch.randn(2, CH, 5, 6, dtype=torch.float64)
+        out = unit(x, h0)
+        assert out.shape == (2, CH, 4, 5, 6)
+        kernels = unit.last_kernels
+        state = unit.state_from_features(h0)
+        for t in range(4):
+            state = unit.step(x[:, :, t], state)
+            torch.testing.assert_close(out[:, :, t], unit.output_from_state(state))
+            if name in WARPING:
+                torch.testing.assert_close(kernels[:, :, t], unit.last_kernels[:, :, 0])
+
+    def test_zero_default_state(self, name):
+        unit = build(name)
+        x = torch.randn(2, CIN, 3, 4, 4)
+        torch.testing.assert_close(unit(x), unit(x, torch.zeros(2, CH, 4, 4)))
+        zero = unit.init_state(x[:, :, 0])
+        assert float(as_tensor(zero).abs().sum()) == 0.0
+
+    @pytest.mark.parametrize("t", [1, 2, 9])
+    def test_any_length(self, name, t):
+        unit = build(name)
+        out = unit(torch.randn(1, CIN, t, 3, 5))
+        assert out.shape == (1, CH, t, 3, 5)
+        assert torch.isfinite(out).all()
+        if name in WARPING:
+            assert unit.last_kernels.shape == (1, 9, t, 3, 5)
+            torch.testing.assert_close(unit.last_kernels.sum(1), torch.ones(1, t, 3, 5))
+            assert not unit.last_kernels.requires_grad
+
+    def test_gradcheck(self, name):
+        unit = build(name, torch.float64)
+        x = torch.randn(1, CIN, 2, 3, 2, dtype=torch.float64, requires_grad=True)
+        h0 = torch.randn(1, CH, 3, 2, dtype=torch.float64, requires_grad=True)
+        # fast mode compares the Jacobian along random directions (the full one is checked
+        # against the written-out equations by test_parameter_gradients_match_paper_equations).
+        assert torch.autograd.gradcheck(lambda a, b: unit(a, b), (x, h0), fast_mode=True)
+
+    def test_every_parameter_gets_gradient(self, name):
+        unit = BUILDERS[name]()
+        unit(torch.randn(2, CIN, 3, 4, 4), torch.randn(2, CH, 4, 4)).square().mean().backward()
+        assert missing_grads(unit) == []
+
+    def test_spectral_norm_switch(self, name):
+        layers = lambda u: [m for m in u.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+        with_sn = BUILDERS[name]()
+        without = BUILDERS[name](sn=False)
+        assert layers(with_sn) and all(has_spectral_norm(m) for m in layers(with_sn))
+        assert not any(has_spectral_norm(m) for m in layers(without))
+
+    def test_interface(self, name):
+        unit = BUILDERS[name]()
+        assert isinstance(unit, RecurrentUnit)
+        assert (unit.in_channels, unit.hidden_channels) == (CIN, CH)
+        assert hasattr(unit, "last_kernels")
+
+    def test_input_errors(self, name):
+        unit = build(name)
+        with pytest.raises(ValueError, match=rf"\(B, {CIN}, T, H, W\)"):
+            unit(torch.randn(1, CIN + 1, 2, 4, 4))
+        with pytest.raises(ValueError, match="5-D"):
+            unit(torch.randn(1, CIN, 4, 4))
+        with pytest.raises(TypeError, match="torch.Tensor"):
+            unit([1.0])
+        with pytest.raises(ValueError, match=rf"\(1, {CH}, 4, 4\)"):
+            unit(torch.randn(1, CIN, 2, 4, 4), torch.randn(1, CH, 4, 5))
+        with pytest.raises(ValueError, match=rf"\(N, {CH}, H, W\)"):
+            unit(torch.randn(1, CIN, 2, 4, 4), torch.randn(1, CH + 2, 4, 4))
+        with pytest.raises(ValueError, match=rf"\(N, {CIN}, H, W\)"):
+            unit.step(torch.randn(1, CIN + 1, 4, 4), unit.init_state(torch.randn(1, CIN, 4, 4)))
+
+
+@settings(max_examples=15)
+@given(b=st.integers(1, 2), t=st.integers(1, 4), hh=st.integers(1, 5), ww=st.integers(1, 5))
+def test_shapes_through_unrolling(b, t, hh, ww):
+    for unit in (_GRU, _TSRU):
+        out = unit(torch.randn(b, CIN, t, hh, ww))
+        assert out.shape == (b, CH, t, hh, ww)
+    assert _TSRU.last_kernels.shape == (b, 9, t, hh, ww)
+
+
+_GRU = ConvGRU(CIN, CH)
+_TSRU = TSRU(CIN, CH)
+
+
+class TestConvLSTMState:
+    def test_features_split_into_hidden_and_cell(self):
+        unit = build("ConvLSTM")
+        f = torch.randn(2, CH, 3, 3)
+        h, c = unit.state_from_features(f)
+        torch.testing.assert_close(h, f[:, : CH // 2])
+        torch.testing.assert_close(c, f[:, CH // 2 :])
+        torch.testing.assert_close(unit.output_from_state((h, c)), f)
+
+    def test_pair_as_h0(self):
+        unit = build("ConvLSTM")
+        x = torch.randn(2, CIN, 3, 3, 3)
+        f = torch.randn(2, CH, 3, 3)
+        torch.testing.assert_close(unit(x, unit.state_from_features(f)), unit(x, f))
+
+    def test_output_is_hidden_and_cell(self):
+        unit = build("ConvLSTM")
+        x = torch.randn(1, CIN, 2, 3, 3)
+        out = unit(x)
+        h, c = unit.step(x[:, :, 0], unit.init_state(x[:, :, 0]))
+        torch.testing.assert_close(out[:, : CH // 2, 0], h)
+        torch.testing.assert_close(out[:, CH // 2 :, 0], c)
+
+    def test_state_errors(self):
+        unit = build("ConvLSTM")
+        x = torch.randn(1, CIN, 3, 3)
+        with pytest.raises(TypeError, match=r"pair \(h, c\)"):
+            unit.step(x, torch.randn(1, CH, 3, 3))
+        with pytest.raises(ValueError, match=r"\(1, 2, 3, 3\)"):
+            unit.step(x, (torch.randn(1, 2, 3, 3), torch.randn(1, 2, 3, 4)))
+        with pytest.raises(ValueError, match="even"):
+            ConvLSTM(3, 5)
+
+
+class TestConstructorErrors:
+    def test_variant(self):
+        with pytest.raises(ValueError, match="variant"):
+            TSRU(3, 4, variant="x")
+
+    def test_even_kernel(self):
+        with pytest.raises(ValueError, match="odd"):
+            ConvGRU(3, 4, kernel_size=2)
+
+    def test_channels(self):
+        with pytest.raises(ValueError, match="in_channels"):
+            ConvGRU(0, 4)
+        with pytest.raises(TypeError, match="hidden_channels"):
+            TSRU(3, 4.0)
+
+
+class TestOptions:
+    def test_activation_is_injected(self):
+        unit = ConvGRU(CIN, CH, act_layer=nn.Tanh).double()
+        freeze_spectral_norm(unit)
+        x = torch.randn(1, CIN, 3, 3, dtype=torch.float64)
+        h = torch.randn(1, CH, 3, 3, dtype=torch.float64)
+        torch.testing.assert_close(unit.step(x, h), ref.conv_gru(unit, x, h, rho=torch.tanh))
+
+    def test_five_by_five_warp_and_fewer_kernels(self):
+        unit = TSRU(CIN, CH, variant="c", warp_kernel_size=5, num_kernels=4).double()
+        freeze_spectral_norm(unit)
+        x = torch.randn(1, CIN, 6, 6, dtype=torch.float64)
+        h = torch.randn(1, CH, 6, 6, dtype=torch.float64)
+        expected, kernels = ref.tsru(unit, x, h)
+        torch.testing.assert_close(unit.step(x, h), expected)
+        assert unit.last_kernels.shape == (1, 25, 1, 6, 6)
+
+    def test_training_mode_power_iteration_runs_once_per_call(self):
+        unit = ConvGRU(CIN, CH)
+        u0 = unit.conv_r.parametrizations.weight[0]._u.clone()
+        unit(torch.randn(1, CIN, 5, 3, 3))
+        u1 = unit.conv_r.parametrizations.weight[0]._u.clone()
+        assert not torch.equal(u0, u1)  # it advanced
+        unit2 = ConvGRU(CIN, CH)
+        unit2.load_state_dict({**unit.state_dict(), "conv_r.parametrizations.weight.0._u": u0})
+        unit2.conv_r(torch.randn(1, CH + CIN, 3, 3))  # exactly one power iteration
+        torch.testing.assert_close(unit2.conv_r.parametrizations.weight[0]._u, u1)

@@ -1,0 +1,235 @@
+"""Kernel-based warping (TrIVD-GAN-FP appendix B, eq. 11-12).
+
+A warp here is a dynamic, depth-wise, locally connected layer: every pixel
+``(i, j)`` owns a ``k x k`` kernel ``W[i, j]`` (flattened to ``k*k`` entries),
+shared by all channels, and the output is the kernel-weighted sum of the input
+values around that pixel (eq. 11)::
+
+    out[c, i, j] = sum_{m, n in 0..k-1} W[i, j][m*k + n] * h[c, i + m - (k-1)//2, j + n - (k-1)//2]
+
+with zero padding outside the map. Tap ``q = m*k + n`` therefore *reads* from
+the row offset ``dy = m - (k-1)//2`` and the column offset
+``dx = n - (k-1)//2``: a one-hot kernel on ``(dy, dx) = (0, 1)`` gives
+``out[:, i, j] = h[:, i, j + 1]``, i.e. the map moves one pixel to the left.
+
+Factorized warping (eq. 12) builds the per-pixel kernels from ``N`` kernels
+``w`` shared by the whole map and a per-pixel selection map ``S`` over them:
+``W[i, j][q] = sum_l S[i, j][l] * w[q, l]``.
+
+Kernels live in the channel axis: per-pixel kernels of a batch of frames are
+``(N, k*k, H, W)``, those of a video ``(B, k*k, T, H, W)``.
+
+:func:`kernel_warp` accumulates the ``k*k`` shifted slices of the padded map in
+place (forward and backward are written out in a custom autograd function), so
+it never materialises the ``(N, C*k*k, H*W)`` im2col buffer that an
+``F.unfold`` formulation needs; ``benchmarks/bench_recurrent.py`` compares the
+two.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from einops import rearrange
+from torch import nn
+from torch.autograd.function import once_differentiable
+
+from .._checks import check_frames, check_video
+
+__all__ = [
+    "kernel_warp",
+    "KernelWarp",
+    "factorized_kernels",
+    "FactorizedKernels",
+    "kernel_offsets",
+]
+
+
+def _shape(x: torch.Tensor) -> str:
+    return "(" + ", ".join(str(s) for s in x.shape) + ")"
+
+
+def _kernel_size(taps: int, name: str) -> int:
+    k = math.isqrt(taps)
+    if k * k != taps or k < 1:
+        raise ValueError(f"{name}: expected k*k kernel taps in dim 1 for some k >= 1, got {taps}")
+    return k
+
+
+def kernel_offsets(kernel_size: int, *, device=None, dtype=None) -> torch.Tensor:
+    """Offsets ``(dy, dx)`` each kernel tap reads from (eq. 11), as a ``(k*k, 2)`` tensor.
+
+    Row ``q = m*k + n`` holds ``(m - (k-1)//2, n - (k-1)//2)``.
+    """
+    k = int(kernel_size)
+    if k < 1:
+        raise ValueError(f"kernel_size: expected an int >= 1, got {kernel_size}")
+    r = torch.arange(k, device=device, dtype=dtype if dtype is not None else torch.float32) - (k - 1) // 2
+    dy, dx = torch.meshgrid(r, r, indexing="ij")
+    return torch.stack([dy.reshape(-1), dx.reshape(-1)], dim=1)
+
+
+class _KernelWarp(torch.autograd.Function):
+    """Eq. 11 on frames ``(N, C, H, W)`` with kernels ``(N, k*k, H, W)``; taps accumulate in place."""
+
+    @staticmethod
+    def forward(ctx, h: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        k = math.isqrt(weights.shape[1])
+        lo = (k - 1) // 2
+        hi = k - 1 - lo
+        H, W = h.shape[-2:]
+        hp = F.pad(h, (lo, hi, lo, hi))  # [N, C, H+k-1, W+k-1]
+        out = torch.empty_like(h)
+        for q in range(k * k):
+            m, n = divmod(q, k)
+            tap = hp[:, :, m : m + H, n : n + W]
+            wq = weights[:, q : q + 1]  # [N, 1, H, W], broadcast over channels
+            if q == 0:
+                torch.mul(tap, wq, out=out)
+            else:
+                out.addcmul_(tap, wq)
+        ctx.save_for_backward(h, weights)
+        ctx.k = k
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_out: torch.Tensor):  # type: ignore[override]
+        h, weights = ctx.saved_tensors
+        k = ctx.k
+        lo = (k - 1) // 2
+        hi = k - 1 - lo
+        H, W = h.shape[-2:]
+        grad_out = grad_out.contiguous()
+        grad_h = grad_w = None
+        if ctx.needs_input_grad[0]:
+            gp = h.new_zeros(h.shape[0], h.shape[1], H + k - 1, W + k - 1)
+            for q in range(k * k):
+                m, n = divmod(q, k)
+                gp[:, :, m : m + H, n : n + W].addcmul_(grad_out, weights[:, q : q + 1])
+            grad_h = gp[:, :, lo : lo + H, lo : lo + W]
+        if ctx.needs_input_grad[1]:
+            hp = F.pad(h, (lo, hi, lo, hi))
+            grad_w = torch.empty_like(weights)
+            for q in range(k * k):
+                m, n = divmod(q, k)
+                torch.sum(grad_out * hp[:, :, m : m + H, n : n + W], dim=1, out=grad_w[:, q])
+        return grad_h, grad_w
+
+
+def kernel_warp(h: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Warp ``h`` with a per-pixel depth-wise ``k x k`` kernel (TrIVD-GAN-FP eq. 11).
+
+    The map is zero-padded so the output keeps the input's size. See the module
+    docstring for which neighbour each tap reads. ``k`` is read from the number
+    of taps (``weights.shape[1] == k*k``); odd ``k`` gives a centred window.
+
+    Args:
+        h: frames ``(N, C, H, W)`` or a video ``(B, C, T, H, W)``.
+        weights: per-pixel kernels, ``(N, k*k, H, W)`` for frames or
+            ``(B, k*k, T, H, W)`` for a video; usually each kernel sums to one.
+
+    Returns:
+        The warped map, same shape as ``h``.
+
+    Shape:
+        - h: ``(N, C, H, W)`` / ``(B, C, T, H, W)``
+        - weights: ``(N, k*k, H, W)`` / ``(B, k*k, T, H, W)``
+        - output: same as ``h``
+    """
+    if isinstance(h, torch.Tensor) and h.dim() == 5:
+        check_video(h, "h")
+        check_video(weights, "weights")
+        b, _, t, hh, ww = h.shape
+        if weights.shape[0] != b or weights.shape[2:] != h.shape[2:]:
+            raise ValueError(
+                f"weights: expected (B, k*k, T, H, W) = ({b}, k*k, {t}, {hh}, {ww}) to match h, "
+                f"got {_shape(weights)}"
+            )
+        out = kernel_warp(
+            rearrange(h, "b c t h w -> (b t) c h w"), rearrange(weights, "b q t h w -> (b t) q h w")
+        )
+        return rearrange(out, "(b t) c h w -> b c t h w", b=b)
+    check_frames(h, "h")
+    check_frames(weights, "weights")
+    n, _, hh, ww = h.shape
+    if weights.shape[0] != n or weights.shape[2:] != h.shape[2:]:
+        raise ValueError(
+            f"weights: expected (N, k*k, H, W) = ({n}, k*k, {hh}, {ww}) to match h, got {_shape(weights)}"
+        )
+    _kernel_size(weights.shape[1], "weights")
+    if weights.dtype != h.dtype or weights.device != h.device:
+        raise TypeError(
+            f"weights: expected dtype {h.dtype} on {h.device} like h, got {weights.dtype} on {weights.device}"
+        )
+    return _KernelWarp.apply(h, weights)
+
+
+class KernelWarp(nn.Module):
+    """Module twin of :func:`kernel_warp` (no parameters).
+
+    Shape:
+        - h: ``(N, C, H, W)`` or ``(B, C, T, H, W)``
+        - weights: ``(N, k*k, H, W)`` or ``(B, k*k, T, H, W)``
+        - output: same as ``h``
+    """
+
+    def forward(self, h: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        return kernel_warp(h, weights)
+
+
+def factorized_kernels(w: torch.Tensor, selection: torch.Tensor) -> torch.Tensor:
+    """Per-pixel kernels from ``N`` shared kernels and a selection map (TrIVD-GAN-FP eq. 12).
+
+    ``W[b, q, ...] = sum_l selection[b, l, ...] * w[b, q, l]``: each pixel's kernel
+    is the selection-weighted combination of the sample's ``N`` kernels. With a
+    probability vector in ``selection`` and kernels that each sum to one, every
+    per-pixel kernel sums to one as well.
+
+    Args:
+        w: the sample's kernels, ``(B, k*k, N)`` (column ``l`` is kernel ``l``).
+        selection: ``(B, N, H, W)``, or ``(B, N, T, H, W)`` to share ``w``
+            across the ``T`` frames.
+
+    Returns:
+        ``(B, k*k, H, W)`` (or ``(B, k*k, T, H, W)``) kernels for :func:`kernel_warp`.
+
+    Shape:
+        - w: ``(B, k*k, N)``
+        - selection: ``(B, N, H, W)`` or ``(B, N, T, H, W)``
+        - output: ``(B, k*k, H, W)`` or ``(B, k*k, T, H, W)``
+    """
+    if not isinstance(w, torch.Tensor) or not isinstance(selection, torch.Tensor):
+        raise TypeError(
+            f"expected tensors w (B, k*k, N) and selection (B, N, H, W), got {type(w).__name__} "
+            f"and {type(selection).__name__}"
+        )
+    if w.dim() != 3:
+        raise ValueError(f"w: expected (B, k*k, N), got shape {_shape(w)}")
+    _kernel_size(w.shape[1], "w")
+    if selection.dim() not in (4, 5):
+        raise ValueError(f"selection: expected (B, N, H, W) or (B, N, T, H, W), got shape {_shape(selection)}")
+    if selection.shape[0] != w.shape[0] or selection.shape[1] != w.shape[2]:
+        raise ValueError(
+            f"selection: expected (B, N, ...) = ({w.shape[0]}, {w.shape[2]}, ...) to match w {_shape(w)}, "
+            f"got {_shape(selection)}"
+        )
+    b, n = selection.shape[:2]
+    flat = selection.reshape(b, n, -1)  # [B, N, P]
+    out = torch.bmm(w, flat)  # [B, k*k, P]
+    return out.view(b, w.shape[1], *selection.shape[2:])
+
+
+class FactorizedKernels(nn.Module):
+    """Module twin of :func:`factorized_kernels` (no parameters).
+
+    Shape:
+        - w: ``(B, k*k, N)``
+        - selection: ``(B, N, H, W)`` or ``(B, N, T, H, W)``
+        - output: ``(B, k*k, H, W)`` or ``(B, k*k, T, H, W)``
+    """
+
+    def forward(self, w: torch.Tensor, selection: torch.Tensor) -> torch.Tensor:
+        return factorized_kernels(w, selection)
