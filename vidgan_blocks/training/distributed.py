@@ -76,7 +76,6 @@ def init_distributed(device: str | torch.device | None = None, *, timeout_s: flo
     """
     want = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
     local = int(os.environ.get("LOCAL_RANK", "0"))
     if want.type == "cuda":
         want = torch.device("cuda", local if want.index is None else want.index)

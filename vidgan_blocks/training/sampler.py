@@ -56,8 +56,8 @@ class InfiniteRankSampler(Sampler[int]):
         else:
             perm = torch.arange(self.length)
         total = self.per_rank * self.world_size
-        if total > self.length:
-            perm = torch.cat([perm, perm[: total - self.length]])
+        if total > self.length:  # wrap around (several times when the dataset is smaller than the world)
+            perm = perm.repeat(-(-total // self.length))[:total]
         return perm[self.rank :: self.world_size]
 
     def index_at(self, position: int) -> int:

@@ -39,8 +39,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from .._checks import check_positive_int, check_video
-from ..layers.norm import FrameBatchNorm
+from .._checks import check_int, check_positive_int, check_video
 from ..layers.spectral import spectral_norm_cache
 from ..losses.hinge import d_hinge_loss, g_hinge_loss
 from ..losses.regularization import orthogonal_regularization
@@ -117,6 +116,7 @@ class TrainerConfig:
         num_samples: videos per sample export.
         nonfinite_patience: consecutive skipped steps that trigger a restore of the
             last good checkpoint.
+        max_restores: restores allowed in one run before giving up with an error.
         progress, tensorboard: tqdm bar and TensorBoard scalars on rank 0.
         num_workers: data-loader workers.
         shuffle: shuffle the data each epoch.
@@ -149,6 +149,7 @@ class TrainerConfig:
     eval_every: int = 0
     num_samples: int = 8
     nonfinite_patience: int = 3
+    max_restores: int = 3
     progress: bool = True
     tensorboard: bool = True
     num_workers: int = 0
@@ -157,6 +158,10 @@ class TrainerConfig:
 
     def __post_init__(self) -> None:
         for name in ("batch_size", "accumulation", "n_dis", "max_steps", "keep_last", "nonfinite_patience", "num_samples"):
+            check_positive_int(getattr(self, name), name)
+        for name in ("max_restores", "checkpoint_every", "log_every", "sample_every", "eval_every", "num_workers"):
+            check_int(getattr(self, name), name, minimum=0)
+        for name in ():
             check_positive_int(getattr(self, name), name)
         if self.amp not in ("none", "bf16", "fp16"):
             raise ValueError(f"amp: expected 'none', 'bf16' or 'fp16', got {self.amp!r}")
@@ -701,6 +706,11 @@ class GANTrainer:
                 f"{self.config.nonfinite_patience} consecutive non-finite steps at step {failed_at} and no checkpoint to restore"
             )
         restores = self.counters.restores
+        if restores >= self.config.max_restores:
+            self.logger.event(self.step, "nonfinite_abort", warn=True, reason="too many restores", restores=restores)
+            raise RuntimeError(
+                f"non-finite steps persist after {restores} restores of {target}; stopping at step {failed_at}"
+            )
         self.load(target)
         self.counters.restores = restores + 1
         self.logger.event(self.step, "nonfinite_restore", warn=True, path=str(target), failed_at=failed_at,
