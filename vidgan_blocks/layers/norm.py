@@ -100,9 +100,9 @@ class FrameBatchNorm(nn.Module):
     def reset_running_stats(self, frames: int | None = None) -> None:
         """Zero the running statistics, optionally resizing them to ``frames`` steps."""
         t = self.frames if frames is None else check_positive_int(frames, "frames")
-        dev = self.running_mean.device
-        self.running_mean = torch.zeros(self.num_features, t, device=dev)
-        self.running_var = torch.ones(self.num_features, t, device=dev)
+        dev, dtype = self.running_mean.device, self.running_mean.dtype
+        self.running_mean = torch.zeros(self.num_features, t, device=dev, dtype=dtype)
+        self.running_var = torch.ones(self.num_features, t, device=dev, dtype=dtype)
         self.num_batches_tracked.zero_()
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):  # type: ignore[override]
@@ -153,8 +153,8 @@ class FrameBatchNorm(nn.Module):
         from torch.distributed.nn.functional import all_reduce as _all_reduce  # autograd-aware
 
         ct = flat.shape[1]
-        x32 = flat.float()
-        count = torch.full((1,), float(flat.shape[0] * flat.shape[2] * flat.shape[3]), device=flat.device)
+        x32 = flat.to(torch.promote_types(flat.dtype, torch.float32))  # sums in at least float32
+        count = torch.full((1,), float(flat.shape[0] * flat.shape[2] * flat.shape[3]), device=flat.device, dtype=x32.dtype)
         packed = torch.cat([x32.sum(dim=(0, 2, 3)), (x32 * x32).sum(dim=(0, 2, 3)), count])  # [2*CT + 1]
         packed = _all_reduce(packed, group=self.process_group or dist.group.WORLD)
         n = packed[-1]
@@ -163,8 +163,8 @@ class FrameBatchNorm(nn.Module):
         if rm is not None and rv is not None and self.training:
             with torch.no_grad():
                 unbiased = var * (n / (n - 1.0).clamp_min(1.0))
-                rm.mul_(1.0 - factor).add_(mean.detach(), alpha=factor)
-                rv.mul_(1.0 - factor).add_(unbiased.detach(), alpha=factor)
+                rm.mul_(1.0 - factor).add_(mean.detach().to(rm.dtype), alpha=factor)
+                rv.mul_(1.0 - factor).add_(unbiased.detach().to(rv.dtype), alpha=factor)
         out = (x32 - mean.view(1, ct, 1, 1)) * torch.rsqrt(var.view(1, ct, 1, 1) + self.eps)
         return out.to(flat.dtype)
 
