@@ -83,3 +83,21 @@ def test_report_goes_to_active_collector_only():
     report("loss", 100.0)
     assert c.collect() == {"loss": 3.0}
     assert inner.collect() == {"loss": 10.0}
+
+
+def test_metric_logger_jsonl_tensorboard_and_rank_gating(tmp_path):
+    import json
+
+    from vidgan_blocks.training import MetricLogger
+
+    log = MetricLogger(tmp_path, tensorboard=True)
+    log.scalars(3, {"loss/d": 1.5, "bad": float("nan")})
+    log.event(3, "nonfinite_skip", which="d")
+    log.close()
+    lines = [json.loads(x) for x in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert lines[0]["loss/d"] == 1.5 and lines[0]["bad"] is None and lines[0]["nonfinite"] == ["bad"]
+    assert lines[1]["event"] == "nonfinite_skip" and lines[1]["step"] == 3
+    assert list((tmp_path / "tb").glob("events.out.tfevents.*"))
+    other = MetricLogger(tmp_path / "rank1", enabled=False)
+    other.scalars(1, {"x": 1.0})
+    assert not (tmp_path / "rank1").exists() and other.records == []

@@ -17,26 +17,38 @@ import torch.distributed as dist  # noqa: E402
 
 from tests.training.tiny import TinyDiscriminator, TinyGenerator, TinyVideos  # noqa: E402
 from vidgan_blocks.layers import FrameBatchNorm  # noqa: E402
-from vidgan_blocks.training import EMAMixin, GANTrainer, TrainerConfig, init_distributed  # noqa: E402
+from vidgan_blocks.training import (  # noqa: E402
+    EMAMixin,
+    GANTrainer,
+    TrainerConfig,
+    check_replicas_identical,
+    init_distributed,
+)
 
 
-class Trainer(EMAMixin, GANTrainer):
+class PlainTrainer(GANTrainer):
     def after_g_step(self) -> None:
         super().after_g_step()
         if self.ctx.is_main:
             print(f"STEP {self.step}", flush=True)
 
 
-def build(out_dir, max_steps, ctx=None, seed_models=0, **cfg):
+class Trainer(EMAMixin, PlainTrainer):
+    pass
+
+
+def build(out_dir, max_steps, ctx=None, seed_models=0, ema=True, **cfg):
     torch.manual_seed(seed_models)
     config = TrainerConfig(batch_size=2, max_steps=max_steps, out_dir=str(out_dir), progress=False, log_every=1,
                            tensorboard=False, n_dis=2, **cfg)
-    return Trainer(TinyGenerator(num_classes=3), TinyDiscriminator(num_classes=3), TinyVideos(n=8), config,
-                   device="cpu", context=ctx, ema_start=1, ema_decay=0.5)
+    models = (TinyGenerator(num_classes=3), TinyDiscriminator(num_classes=3), TinyVideos(n=8), config)
+    if not ema:
+        return PlainTrainer(*models, device="cpu", context=ctx)
+    return Trainer(*models, device="cpu", context=ctx, ema_start=1, ema_decay=0.5)
 
 
 def run_signal(out_dir: str, max_steps: int) -> None:
-    tr = build(out_dir, max_steps)
+    tr = build(out_dir, max_steps, ema=False)
     summary = tr.fit()
     resumed = tr.logger.events("resumed")
     print(f"DONE {summary['step']} RESUMED {resumed[0]['step'] if resumed else -1}", flush=True)
@@ -60,6 +72,17 @@ def check_cross_replica_bn(ctx) -> None:
     full_req = full.clone().requires_grad_(True)
     (FrameBatchNorm(3).double()(full_req) * w).sum().backward()
     assert torch.allclose(local.grad, full_req.grad[2 * ctx.rank : 2 * ctx.rank + 2], atol=1e-10), "cross-replica grad"
+
+
+class Poison(torch.nn.Module):
+    def __init__(self, d, at):
+        super().__init__()
+        self.d, self.at, self.calls = d, at, 0
+
+    def forward(self, video, y=None, **ctx):
+        self.calls += 1
+        out = self.d(video, y, **ctx)
+        return {k: v * float("nan") for k, v in out.items()} if self.calls == self.at else out
 
 
 def gather_equal(tensors: dict[str, torch.Tensor]) -> list[str]:
@@ -100,6 +123,21 @@ def run_ddp(out_dir: str) -> None:
     parts = [torch.empty_like(noise) for _ in range(2)]
     dist.all_gather(parts, noise)
     assert not torch.equal(parts[0], parts[1]), "per-rank noise streams must differ"
+    # A non-finite loss on rank 1 only: both ranks skip that D step together and stay identical.
+    nan = build(root / "nan", 2, ctx, ema=False)
+    nan.D_fwd = Poison(nan.D, 3 if ctx.rank == 1 else -1)
+    nan.fit()
+    assert nan.counters.skipped_d == 1 and nan.counters.skipped_g == 0, nan.counters
+    assert not gather_equal({k: v for k, v in nan.D.state_dict().items()})
+    # The pre-save consistency check catches diverged replicas.
+    with torch.no_grad():
+        next(nan.G.parameters()).add_(float(ctx.rank))
+    try:
+        check_replicas_identical({"G": nan.G})
+    except RuntimeError as e:
+        assert "differ between ranks" in str(e)
+    else:
+        raise AssertionError("diverged replicas were not detected")
     print(f"RANK {ctx.rank} OK steps={full.step}", flush=True)
     dist.destroy_process_group()
 

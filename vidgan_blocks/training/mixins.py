@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
-from timm.utils import ModelEmaV3
 from torch import nn
 
 from .._checks import check_int, check_positive_int, check_video
@@ -56,6 +55,8 @@ class EMAMixin:
         if not 0.0 <= ema_decay < 1.0:
             raise ValueError(f"ema_decay: expected a value in [0, 1), got {ema_decay}")
         self.ema_start = check_int(ema_start, "ema_start", minimum=0)
+        from timm.utils.model_ema import ModelEmaV3  # imported here: timm is slow to import
+
         self.ema = ModelEmaV3(self.G, decay=ema_decay, update_after_step=self.ema_start - 1)
         self.ema.requires_grad_(False)
 
