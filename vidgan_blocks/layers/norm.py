@@ -19,11 +19,21 @@ on a different number of frames needs statistics for that length: recompute them
 with ``reset_running_stats(frames=T)`` followed by forward passes in training mode
 (the standing-statistics procedure); asking for eval at another length raises an
 error that says so, rather than silently reusing mismatched statistics.
+
+Cross-replica statistics: the papers synchronise batch norm across replicas
+(DVD-GAN A.3 trains with a global batch split over many accelerators).
+``torch.nn.SyncBatchNorm`` only converts torch's own batch-norm layers, so these
+layers carry their own reduction: when ``cross_replica`` is set, the module is in
+training mode and a process group of more than one rank is active, the per-(c, t)
+sums and squared sums and the element counts are summed over ranks with one
+autograd-aware ``all_reduce`` before normalising. Every rank then normalises with
+the global batch statistics and keeps identical running statistics.
 """
 
 from __future__ import annotations
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
@@ -78,6 +88,9 @@ class FrameBatchNorm(nn.Module):
         self.register_buffer("running_mean", torch.zeros(num_features, 0))
         self.register_buffer("running_var", torch.ones(num_features, 0))
         self.register_buffer("num_batches_tracked", torch.tensor(0, dtype=torch.long))
+        # Cross-replica statistics (off by default); see the module docstring.
+        self.cross_replica = False
+        self.process_group: dist.ProcessGroup | None = None
 
     @property
     def frames(self) -> int:
@@ -87,9 +100,9 @@ class FrameBatchNorm(nn.Module):
     def reset_running_stats(self, frames: int | None = None) -> None:
         """Zero the running statistics, optionally resizing them to ``frames`` steps."""
         t = self.frames if frames is None else check_positive_int(frames, "frames")
-        dev = self.running_mean.device
-        self.running_mean = torch.zeros(self.num_features, t, device=dev)
-        self.running_var = torch.ones(self.num_features, t, device=dev)
+        dev, dtype = self.running_mean.device, self.running_mean.dtype
+        self.running_mean = torch.zeros(self.num_features, t, device=dev, dtype=dtype)
+        self.running_var = torch.ones(self.num_features, t, device=dev, dtype=dtype)
         self.num_batches_tracked.zero_()
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):  # type: ignore[override]
@@ -122,8 +135,38 @@ class FrameBatchNorm(nn.Module):
             factor = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
         rm = self.running_mean.view(-1) if self.track_running_stats else None
         rv = self.running_var.view(-1) if self.track_running_stats else None
-        out = F.batch_norm(flat, rm, rv, None, None, use_batch_stats, factor, self.eps)
+        if use_batch_stats and self._replicas() > 1:
+            out = self._cross_replica_normalize(flat, rm, rv, factor)
+        else:
+            out = F.batch_norm(flat, rm, rv, None, None, use_batch_stats, factor, self.eps)
         return out.view(b, c, t, h, w)
+
+    def _replicas(self) -> int:
+        if not self.cross_replica or not dist.is_available() or not dist.is_initialized():
+            return 1
+        return dist.get_world_size(self.process_group)
+
+    def _cross_replica_normalize(
+        self, flat: torch.Tensor, rm: torch.Tensor | None, rv: torch.Tensor | None, factor: float
+    ) -> torch.Tensor:
+        """Normalise ``flat`` [B, C*T, H, W] with statistics summed over every replica."""
+        from torch.distributed.nn.functional import all_reduce as _all_reduce  # autograd-aware
+
+        ct = flat.shape[1]
+        x32 = flat.to(torch.promote_types(flat.dtype, torch.float32))  # sums in at least float32
+        count = torch.full((1,), float(flat.shape[0] * flat.shape[2] * flat.shape[3]), device=flat.device, dtype=x32.dtype)
+        packed = torch.cat([x32.sum(dim=(0, 2, 3)), (x32 * x32).sum(dim=(0, 2, 3)), count])  # [2*CT + 1]
+        packed = _all_reduce(packed, group=self.process_group or dist.group.WORLD)
+        n = packed[-1]
+        mean = packed[:ct] / n
+        var = (packed[ct : 2 * ct] / n - mean * mean).clamp_min(0.0)  # biased, as used for normalising
+        if rm is not None and rv is not None and self.training:
+            with torch.no_grad():
+                unbiased = var * (n / (n - 1.0).clamp_min(1.0))
+                rm.mul_(1.0 - factor).add_(mean.detach().to(rm.dtype), alpha=factor)
+                rv.mul_(1.0 - factor).add_(unbiased.detach().to(rv.dtype), alpha=factor)
+        out = (x32 - mean.view(1, ct, 1, 1)) * torch.rsqrt(var.view(1, ct, 1, 1) + self.eps)
+        return out.to(flat.dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_video(x, channels=self.num_features)

@@ -1,0 +1,154 @@
+"""Training entry used by the subprocess tests (signals, torchrun). Not collected by pytest.
+
+    python tests/training/train_script.py signal OUT_DIR MAX_STEPS
+    torchrun --standalone --nproc_per_node=2 tests/training/train_script.py ddp OUT_DIR
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import torch  # noqa: E402
+import torch.distributed as dist  # noqa: E402
+
+from tests.training.tiny import TinyDiscriminator, TinyGenerator, TinyVideos  # noqa: E402
+from vidgan_blocks.layers import FrameBatchNorm  # noqa: E402
+from vidgan_blocks.training import (  # noqa: E402
+    EMAMixin,
+    GANTrainer,
+    TrainerConfig,
+    check_replicas_identical,
+    init_distributed,
+)
+
+
+class PlainTrainer(GANTrainer):
+    def after_g_step(self) -> None:
+        super().after_g_step()
+        if self.ctx.is_main:
+            print(f"STEP {self.step}", flush=True)
+
+
+class Trainer(EMAMixin, PlainTrainer):
+    pass
+
+
+def build(out_dir, max_steps, ctx=None, seed_models=0, ema=True, **cfg):
+    torch.manual_seed(seed_models)
+    config = TrainerConfig(batch_size=2, max_steps=max_steps, out_dir=str(out_dir), progress=False, log_every=1,
+                           tensorboard=False, n_dis=2, **cfg)
+    models = (TinyGenerator(num_classes=3), TinyDiscriminator(num_classes=3), TinyVideos(n=8), config)
+    if not ema:
+        return PlainTrainer(*models, device="cpu", context=ctx)
+    return Trainer(*models, device="cpu", context=ctx, ema_start=1, ema_decay=0.5)
+
+
+def run_signal(out_dir: str, max_steps: int) -> None:
+    tr = build(out_dir, max_steps, ema=False)
+    summary = tr.fit()
+    resumed = tr.logger.events("resumed")
+    print(f"DONE {summary['step']} RESUMED {resumed[0]['step'] if resumed else -1}", flush=True)
+
+
+def check_cross_replica_bn(ctx) -> None:
+    torch.manual_seed(1)
+    full = torch.randn(4, 3, 2, 3, 3, dtype=torch.float64)
+    ref = FrameBatchNorm(3).double()
+    expected = ref(full)
+    bn = FrameBatchNorm(3).double()
+    bn.cross_replica = True
+    local = full[2 * ctx.rank : 2 * ctx.rank + 2].clone().requires_grad_(True)
+    out = bn(local)
+    assert torch.allclose(out, expected[2 * ctx.rank : 2 * ctx.rank + 2], atol=1e-10), "cross-replica output"
+    assert torch.allclose(bn.running_mean, ref.running_mean, atol=1e-12), "cross-replica running mean"
+    assert torch.allclose(bn.running_var, ref.running_var, atol=1e-12), "cross-replica running var"
+    # gradient of the summed loss over ranks matches the single-process gradient
+    w = torch.arange(full.numel(), dtype=torch.float64).view_as(full).sin()
+    (out * w[2 * ctx.rank : 2 * ctx.rank + 2]).sum().backward()
+    full_req = full.clone().requires_grad_(True)
+    (FrameBatchNorm(3).double()(full_req) * w).sum().backward()
+    assert torch.allclose(local.grad, full_req.grad[2 * ctx.rank : 2 * ctx.rank + 2], atol=1e-10), "cross-replica grad"
+
+
+class Poison(torch.nn.Module):
+    def __init__(self, d, at):
+        super().__init__()
+        self.d, self.at, self.calls = d, at, 0
+
+    def forward(self, video, y=None, **ctx):
+        self.calls += 1
+        out = self.d(video, y, **ctx)
+        return {k: v * float("nan") for k, v in out.items()} if self.calls == self.at else out
+
+
+def gather_equal(tensors: dict[str, torch.Tensor]) -> list[str]:
+    bad = []
+    for k, v in sorted(tensors.items()):
+        if not v.is_floating_point():
+            continue
+        parts = [torch.empty_like(v) for _ in range(dist.get_world_size())]
+        dist.all_gather(parts, v.contiguous())
+        if not all(torch.equal(parts[0], p) for p in parts[1:]):
+            bad.append(k)
+    return bad
+
+
+def run_ddp(out_dir: str) -> None:
+    ctx = init_distributed("cpu", timeout_s=60)
+    assert ctx.world_size == 2
+    check_cross_replica_bn(ctx)
+    root = Path(out_dir)
+    full = build(root / "a", 3, ctx, seed_models=ctx.rank)  # rank 1 differs: the broadcast must align it
+    full.fit()
+    part = build(root / "b", 2, ctx, seed_models=11 * ctx.rank)
+    part.fit()
+    resumed = build(root / "b", 3, ctx, seed_models=20 + ctx.rank)
+    resumed.fit()
+    assert resumed.logger.events("resumed") or not ctx.is_main
+    a, _ = full.state_tensors()
+    b, _ = resumed.state_tensors()
+    diff = [k for k in a if not torch.equal(a[k], b[k])]
+    assert not diff, f"rank {ctx.rank}: resumed state differs: {diff[:4]}"
+    models = {f"G/{k}": v for k, v in full.G.state_dict().items()}
+    models.update({f"D/{k}": v for k, v in full.D.state_dict().items()})
+    models.update({f"ema/{k}": v for k, v in full.ema.module.state_dict().items()})
+    bad = gather_equal(models)
+    assert not bad, f"ranks differ: {bad[:4]}"
+    # different data and noise per rank
+    noise = torch.tensor([float(torch.randn(1, generator=full.noise))])
+    parts = [torch.empty_like(noise) for _ in range(2)]
+    dist.all_gather(parts, noise)
+    assert not torch.equal(parts[0], parts[1]), "per-rank noise streams must differ"
+    # A non-finite loss on rank 1 only: both ranks skip that D step together and stay identical.
+    nan = build(root / "nan", 2, ctx, ema=False)
+    nan.D_fwd = Poison(nan.D, 3 if ctx.rank == 1 else -1)
+    nan.fit()
+    assert nan.counters.skipped_d == 1 and nan.counters.skipped_g == 0, nan.counters
+    assert not gather_equal({k: v for k, v in nan.D.state_dict().items()})
+    # The pre-save consistency check catches diverged replicas.
+    with torch.no_grad():
+        next(nan.G.parameters()).add_(float(ctx.rank))
+    try:
+        check_replicas_identical({"G": nan.G})
+    except RuntimeError as e:
+        assert "differ between ranks" in str(e)
+    else:
+        raise AssertionError("diverged replicas were not detected")
+    print(f"RANK {ctx.rank} OK steps={full.step}", flush=True)
+    dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(1)
+    mode = sys.argv[1]
+    if mode == "signal":
+        run_signal(sys.argv[2], int(sys.argv[3]))
+    elif mode == "ddp":
+        run_ddp(sys.argv[2])
+    else:
+        raise SystemExit(f"unknown mode {mode!r}")
+
