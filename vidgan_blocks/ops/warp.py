@@ -19,11 +19,11 @@ Factorized warping (eq. 12) builds the per-pixel kernels from ``N`` kernels
 Kernels live in the channel axis: per-pixel kernels of a batch of frames are
 ``(N, k*k, H, W)``, those of a video ``(B, k*k, T, H, W)``.
 
-:func:`kernel_warp` accumulates the ``k*k`` shifted slices of the padded map in
-place (forward and backward are written out in a custom autograd function), so
-it never materialises the ``(N, C*k*k, H*W)`` im2col buffer that an
-``F.unfold`` formulation needs; ``benchmarks/bench_recurrent.py`` compares the
-two.
+:func:`kernel_warp` accumulates the ``k*k`` shifted slices of the map in place
+(forward and backward are written out in a custom autograd function; the zero
+padding is implicit), so it never materialises the ``(N, C*k*k, H*W)`` im2col
+buffer that an ``F.unfold`` formulation needs, nor a padded copy;
+``benchmarks/bench_recurrent.py`` compares the two.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 from torch.autograd.function import once_differentiable
@@ -71,25 +70,36 @@ def kernel_offsets(kernel_size: int, *, device=None, dtype=None) -> torch.Tensor
     return torch.stack([dy.reshape(-1), dx.reshape(-1)], dim=1)
 
 
+def _tap_regions(k: int, height: int, width: int):
+    """For every tap ``q`` with offset ``(dy, dx)``: the output region that reads inside the map
+    and the matching input region, as slices. Taps reading only padding are skipped."""
+    lo = (k - 1) // 2
+    for q in range(k * k):
+        dy, dx = q // k - lo, q % k - lo
+        i0, i1 = max(0, -dy), min(height, height - dy)
+        j0, j1 = max(0, -dx), min(width, width - dx)
+        if i0 >= i1 or j0 >= j1:
+            continue
+        out_region = (slice(i0, i1), slice(j0, j1))
+        in_region = (slice(i0 + dy, i1 + dy), slice(j0 + dx, j1 + dx))
+        yield q, out_region, in_region
+
+
 class _KernelWarp(torch.autograd.Function):
-    """Eq. 11 on frames ``(N, C, H, W)`` with kernels ``(N, k*k, H, W)``; taps accumulate in place."""
+    """Eq. 11 on frames ``(N, C, H, W)`` with kernels ``(N, k*k, H, W)``.
+
+    Each tap multiplies the overlapping part of the map by its weight plane and
+    accumulates in place into the output; zero padding is implicit (regions
+    outside the map are never read), so no padded copy is made either.
+    """
 
     @staticmethod
     def forward(ctx, h: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         k = math.isqrt(weights.shape[1])
-        lo = (k - 1) // 2
-        hi = k - 1 - lo
-        H, W = h.shape[-2:]
-        hp = F.pad(h, (lo, hi, lo, hi))  # [N, C, H+k-1, W+k-1]
-        out = torch.empty_like(h)
-        for q in range(k * k):
-            m, n = divmod(q, k)
-            tap = hp[:, :, m : m + H, n : n + W]
-            wq = weights[:, q : q + 1]  # [N, 1, H, W], broadcast over channels
-            if q == 0:
-                torch.mul(tap, wq, out=out)
-            else:
-                out.addcmul_(tap, wq)
+        height, width = h.shape[-2:]
+        out = torch.zeros_like(h, memory_format=torch.contiguous_format)
+        for q, (oi, oj), (ii, ij) in _tap_regions(k, height, width):
+            out[:, :, oi, oj].addcmul_(h[:, :, ii, ij], weights[:, q : q + 1, oi, oj])
         ctx.save_for_backward(h, weights)
         ctx.k = k
         return out
@@ -99,23 +109,17 @@ class _KernelWarp(torch.autograd.Function):
     def backward(ctx, grad_out: torch.Tensor):  # type: ignore[override]
         h, weights = ctx.saved_tensors
         k = ctx.k
-        lo = (k - 1) // 2
-        hi = k - 1 - lo
-        H, W = h.shape[-2:]
+        height, width = h.shape[-2:]
         grad_out = grad_out.contiguous()
         grad_h = grad_w = None
         if ctx.needs_input_grad[0]:
-            gp = h.new_zeros(h.shape[0], h.shape[1], H + k - 1, W + k - 1)
-            for q in range(k * k):
-                m, n = divmod(q, k)
-                gp[:, :, m : m + H, n : n + W].addcmul_(grad_out, weights[:, q : q + 1])
-            grad_h = gp[:, :, lo : lo + H, lo : lo + W]
+            grad_h = torch.zeros_like(h, memory_format=torch.contiguous_format)
+            for q, (oi, oj), (ii, ij) in _tap_regions(k, height, width):
+                grad_h[:, :, ii, ij].addcmul_(grad_out[:, :, oi, oj], weights[:, q : q + 1, oi, oj])
         if ctx.needs_input_grad[1]:
-            hp = F.pad(h, (lo, hi, lo, hi))
-            grad_w = torch.empty_like(weights)
-            for q in range(k * k):
-                m, n = divmod(q, k)
-                torch.sum(grad_out * hp[:, :, m : m + H, n : n + W], dim=1, out=grad_w[:, q])
+            grad_w = torch.zeros_like(weights, memory_format=torch.contiguous_format)
+            for q, (oi, oj), (ii, ij) in _tap_regions(k, height, width):
+                torch.sum(grad_out[:, :, oi, oj] * h[:, :, ii, ij], dim=1, out=grad_w[:, q, oi, oj])
         return grad_h, grad_w
 
 

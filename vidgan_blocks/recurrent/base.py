@@ -188,11 +188,13 @@ class RecurrentUnit(nn.Module, metaclass=abc.ABCMeta):
         p = self._prepare()
         # Input path for all frames at once, laid out time-major so each step reads a contiguous slice.
         proj = self._project(rearrange(x, "b c t h w -> (t b) c h w"), p)
-        proj = [y.view(t, b, *y.shape[1:]) for y in proj]  # each [T, B, P, H, W]
+        # unbind (not indexing) so the backward stacks the T gradients once instead of
+        # scattering each step's gradient into a zero-filled (T, B, P, H, W) buffer.
+        per_step = list(zip(*(y.view(t, b, *y.shape[1:]).unbind(0) for y in proj)))  # T x [B, P, H, W]
         outs: list[torch.Tensor] = []
         kernels: list[torch.Tensor] = []
         for i in range(t):
-            state, k = self._cell([y[i] for y in proj], state, p)
+            state, k = self._cell(list(per_step[i]), state, p)
             outs.append(self.output_from_state(state))
             if k is not None:
                 kernels.append(k.detach())
