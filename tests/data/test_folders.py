@@ -209,7 +209,22 @@ def make_corrupt_root(root: Path) -> dict[str, str]:
     (root / "c" / "garbage.mp4").write_bytes(bytes(garbage))
     write_counter(root / "c" / "short.mp4", 3)
     (root / "c" / "notes.avi").write_text("this is a text file, not a video\n")
-    return {"zero": "", "random": "", "truncated": "", "garbage": "", "short": "too short", "notes": ""}
+    write_audio_only(root / "c" / "audio.mp4")
+    return {"zero": "", "random": "", "truncated": "", "garbage": "", "short": "too short", "notes": "", "audio": ""}
+
+
+def write_audio_only(path: Path) -> None:
+    import av
+
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("aac", rate=8000)
+        for i in range(4):
+            f = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+            f.sample_rate, f.pts = 8000, i * 1024
+            for p in s.encode(f):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
 
 
 class TestCorruptFiles:
@@ -220,18 +235,18 @@ class TestCorruptFiles:
             ds = VideoFolder(tmp_path / "r", frames=8, resolution=16, verify=True)
         skipped = {Path(s.path).stem: s.reason for s in ds.skipped_files}
         assert set(skipped) == set(expected)
-        assert ds.skipped == 6 and len(ds) == 1 and ds.paths == ["c/good.mp4"]
-        assert "too short" in skipped["short"]
+        assert ds.skipped == 7 and len(ds) == 1 and ds.paths == ["c/good.mp4"]
+        assert "too short" in skipped["short"] and "no video stream" in skipped["audio"]
         # Exactly one warning per skipped file, each naming it.
         msgs = [str(w.message) for w in rec if issubclass(w.category, DataWarning)]
-        assert len(msgs) == 6
+        assert len(msgs) == 7
         for name in expected:
             assert sum(name in m for m in msgs) == 1
 
     def test_demux_only_scan_keeps_garbage_then_replaces_it(self, tmp_path):
         make_corrupt_root(tmp_path / "r")
         ds = quiet(VideoFolder, tmp_path / "r", frames=8, resolution=16, seed=0)
-        assert ds.paths == ["c/garbage.mp4", "c/good.mp4"]
+        assert ds.paths == ["c/garbage.mp4", "c/good.mp4"]  # garbage survives a demux-only scan
         with pytest.warns(DataWarning, match="garbage.mp4.*replaced"):
             x, y = ds[0]
         assert x.shape == (3, 8, 16, 16)
@@ -240,6 +255,18 @@ class TestCorruptFiles:
         with warnings.catch_warnings():
             warnings.simplefilter("error", DataWarning)
             assert ds[0][0].shape == (3, 8, 16, 16)
+
+    def test_broken_file_does_not_stop_a_worker_loader(self, tmp_path):
+        make_corrupt_root(tmp_path / "r")
+        ds = quiet(VideoFolder, tmp_path / "r", frames=8, resolution=16, seed=0)
+        loader = DataLoader(ds, batch_size=2, num_workers=2, timeout=60)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)
+            batches = [x for x, _ in loader]
+        assert len(batches) == 1 and batches[0].shape == (2, 3, 8, 16, 16)
+        # Both items are runs of consecutive frames of the one healthy (frame-counter) file.
+        for clip in batches[0]:
+            assert np.all(np.diff(frame_index_of(clip)) == 1)
 
     def test_failure_in_every_file_raises(self, tmp_path):
         make_corrupt_root(tmp_path / "r")
@@ -256,7 +283,7 @@ class TestCorruptFiles:
         with pytest.raises(EmptyDatasetError) as info:
             quiet(VideoFolder, tmp_path / "r", frames=8, verify=True)
         msg = str(info.value)
-        assert str(tmp_path / "r") in msg and "too short" in msg and "6" in msg
+        assert str(tmp_path / "r") in msg and "too short" in msg and "no video stream" in msg and "7" in msg
 
 
 class TestVariableFrameRate:
@@ -342,6 +369,11 @@ class TestDeterminismAndWorkers:
         b.set_epoch(1)
         assert not all(torch.equal(a[i][0], b[i][0]) for i in range(3))
 
+    def test_decoder_threads_do_not_change_clips(self, classes_root):
+        a = VideoFolder(classes_root, frames=4, stride=2, resolution=16, seed=1)
+        b = VideoFolder(classes_root, frames=4, stride=2, resolution=16, seed=1, decode_threads=0)
+        assert all(torch.equal(a[i][0], b[i][0]) for i in range(3))
+
     def test_workers_match_main_process(self, classes_root):
         ds = VideoFolder(classes_root, frames=4, resolution=16, seed=5)
         main = torch.cat([x for x, _ in DataLoader(ds, batch_size=2)])
@@ -389,13 +421,29 @@ class TestIndexCache:
         ds = quiet(VideoFolder, tmp_path / "r", frames=8, resolution=16)
         misses = ds.index_misses
         ds = quiet(VideoFolder, tmp_path / "r", frames=8, resolution=16)
-        assert misses == 7 and ds.index_misses == 0 and ds.skipped == 5
+        assert misses == 8 and ds.index_misses == 0 and ds.skipped == 6
 
     def test_threaded_scan_matches_sequential(self, tmp_path):
         make_corrupt_root(tmp_path / "r")
         a = quiet(VideoFolder, tmp_path / "r", frames=8, cache_dir=tmp_path / "c1", scan_threads=1, verify=True)
         b = quiet(VideoFolder, tmp_path / "r", frames=8, cache_dir=tmp_path / "c4", scan_threads=4, verify=True)
         assert a.paths == b.paths and a.skipped_files == b.skipped_files and a.infos == b.infos
+
+    def test_index_entries_are_compact_and_round_trip(self, tmp_path):
+        import json
+
+        from vidgan_blocks.data import VideoInfo
+
+        write_counter(tmp_path / "r" / "c" / "cfr.mp4", 6)
+        write_counter(tmp_path / "r" / "c" / "vfr.mkv", 4, pts=[0, 40, 200, 240], time_base=Fraction(1, 1000))
+        ds = VideoFolder(tmp_path / "r", frames=2, resolution=16)
+        entries = json.loads((tmp_path / "r" / ".vidgan_index.json").read_text())["entries"]
+        assert isinstance(entries["c/cfr.mp4"]["info"]["pts"], dict)
+        assert entries["c/vfr.mkv"]["info"]["pts"] == [0, 40, 200, 240]
+        for rel, info in zip(ds.paths, ds.infos):
+            assert VideoInfo.from_json(entries[rel]["info"]) == info
+        vfr = ds.infos[ds.paths.index("c/vfr.mkv")]
+        assert np.allclose(vfr.seconds(), [0, 0.04, 0.2, 0.24])
 
     def test_corrupt_index_is_rebuilt(self, classes_root):
         (classes_root / ".vidgan_index.json").write_text("{not json")
