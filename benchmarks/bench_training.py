@@ -28,7 +28,7 @@ from vidgan_blocks.training import EMAMixin, GANTrainer, TrainerConfig  # noqa: 
 
 
 class EMATrainer(EMAMixin, GANTrainer):
-    pass
+    """The trainer with an EMA of G."""
 
 
 def _sync(device: torch.device) -> None:

@@ -24,7 +24,7 @@ class Recorder(torch.nn.Module):
 
 
 class FPTrainer(FrameConditionalMixin, StandingStatsMixin, GANTrainer):
-    pass
+    """Video prediction trainer with standing statistics."""
 
 
 class WinTrainer(WindowedTrainingMixin, StandingStatsMixin, GANTrainer):

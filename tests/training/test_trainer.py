@@ -24,11 +24,11 @@ from .tiny import TinyDiscriminator, TinyGenerator, TinyVideos
 
 
 class EMATrainer(EMAMixin, GANTrainer):
-    pass
+    """GANTrainer + EMA."""
 
 
 class FullTrainer(EMAMixin, StandingStatsMixin, GANTrainer):
-    pass
+    """GANTrainer + EMA + standing statistics."""
 
 
 def make(cls=GANTrainer, out_dir=None, classes=3, gen_kw=None, dis_kw=None, trainer_kw=None, **cfg):

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from vidgan_blocks.layers import FrameBatchNorm  # noqa: E402
 from vidgan_blocks.training import (  # noqa: E402
     EMAMixin,
     GANTrainer,
+    StatsCollector,
     TrainerConfig,
     check_replicas_identical,
     init_distributed,
@@ -34,7 +34,7 @@ class PlainTrainer(GANTrainer):
 
 
 class Trainer(EMAMixin, PlainTrainer):
-    pass
+    """With an EMA of G."""
 
 
 def build(out_dir, max_steps, ctx=None, seed_models=0, ema=True, **cfg):
@@ -101,6 +101,13 @@ def run_ddp(out_dir: str) -> None:
     ctx = init_distributed("cpu", timeout_s=60)
     assert ctx.world_size == 2
     check_cross_replica_bn(ctx)
+    stats = StatsCollector()
+    stats.report("x", float(ctx.rank))
+    stats.report("x", torch.tensor([2.0 * ctx.rank, 0.0]))
+    if ctx.rank == 1:
+        stats.report("only_rank1", 5.0)
+    got = stats.collect()
+    assert got == {"x": 0.5, "only_rank1": 5.0}, got  # mean over all values of all ranks
     root = Path(out_dir)
     full = build(root / "a", 3, ctx, seed_models=ctx.rank)  # rank 1 differs: the broadcast must align it
     full.fit()

@@ -18,6 +18,7 @@ directory that looks valid. Loading never unpickles: files written by
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -72,9 +73,8 @@ def _fsync_dir(path: Path) -> None:
     except OSError:  # some platforms cannot open directories
         return
     try:
-        os.fsync(fd)
-    except OSError:
-        pass
+        with contextlib.suppress(OSError):  # not every filesystem syncs directories
+            os.fsync(fd)
     finally:
         os.close(fd)
 

@@ -143,6 +143,9 @@ class StandingStatsMixin:
     advanced: running standing statistics in the middle of training does not
     change the training trajectory.
 
+    With cross-replica statistics enabled (world size > 1), every rank must call
+    :meth:`standing_stats` together, since each pass reduces statistics across ranks.
+
     Keywords: ``standing_passes`` (200, SSW-GAN), ``standing_seed`` (0).
     """
 

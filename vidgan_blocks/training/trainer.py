@@ -248,6 +248,19 @@ class GANTrainer:
             checkpoints.
         model_config: JSON-serialisable description of the models, saved with
             every checkpoint.
+
+    Distributed runs (``torchrun``): construct the trainer on every rank; the
+    models are broadcast from rank 0, per-frame BN statistics are reduced across
+    ranks (``config.sync_bn``), each rank reads its own shard of the data and its
+    own noise stream, and gradients are averaged once per optimiser step. Every
+    rank must be able to read ``out_dir`` (only rank 0 writes) and must call
+    the collective methods (:meth:`save`, :meth:`fit`, standing statistics)
+    together.
+
+    Exact resumption: a checkpoint holds the models, the EMA, both optimisers,
+    the loss scalers, counters, every rank's RNG states and the number of samples
+    each rank has consumed; training resumed from it follows the same trajectory
+    bit for bit as an uninterrupted run on the same hardware and world size.
     """
 
     def __init__(
@@ -760,7 +773,10 @@ class GANTrainer:
         self.counters.history = {k: v for k, v in values.items() if isinstance(v, float) and math.isfinite(v)}
         self.logger.scalars(self.step, values)
         if self._pbar is not None:
-            self._pbar.set_postfix({k.split("/")[-1]: f"{v:.3g}" for k, v in values.items() if k.startswith("loss/")})
+            post = {k.split("/")[-1]: f"{v:.3g}" for k, v in values.items() if k.startswith("loss/")}
+            if "perf/samples_per_sec" in values:
+                post["samples/s"] = f"{values['perf/samples_per_sec']:.3g}"
+            self._pbar.set_postfix(post)
 
     def _export_samples(self) -> None:
         if self.sample_fn is None:
