@@ -67,7 +67,7 @@ class Preset:
     z_dim: int
     class_dim: int
     batch: int
-    effective_batch: int
+    effective_batch: int | None  # None: batch x world size (no accumulation)
     steps: tuple[int, int]
     ema_start: int
     ema_decay: float
@@ -94,7 +94,7 @@ PRESETS = {
         frames=16, stride=1, resolution=32, num_classes=6, f_t=2, f_s=4, window=2,
         g1_ch=4, g1_mult=(4, 4, 2), g2_ch=4, g2_mult=(4, 4, 2, 1),
         d1_ch=4, d1_mult=(1, 2), d2_ch=4, d2_mult=(1, 2, 2), k1=4, k2=2,
-        z_dim=16, class_dim=8, batch=4, effective_batch=4, steps=(60, 45),
+        z_dim=16, class_dim=8, batch=4, effective_batch=None, steps=(60, 45),
         ema_start=20, ema_decay=0.9, passes=4, stats_batch=4, synthetic_clips=24,
         num_samples=4, log_every=5, checkpoint_every=10,
     ),
@@ -153,7 +153,8 @@ if (out / "cascade.json").exists():  # levels finished earlier (resume, or --lev
 
 # ---------------------------------------------------------------- train the levels in order
 train_cfg = TrainerConfig(
-    batch_size=P.batch, accumulation=TrainerConfig.accumulation_for(P.effective_batch, P.batch, ctx.world_size),
+    batch_size=P.batch,
+    accumulation=1 if P.effective_batch is None else TrainerConfig.accumulation_for(P.effective_batch, P.batch, ctx.world_size),
     seed=args.seed, out_dir=str(out), resume="never" if args.fresh else "latest", log_every=P.log_every,
     checkpoint_every=P.checkpoint_every, num_workers=args.workers, progress=ctx.is_main, tensorboard=False,
 )
