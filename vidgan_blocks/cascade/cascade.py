@@ -1,0 +1,586 @@
+"""Cascades of video generators: views, level-by-level training, unrolled and streamed sampling.
+
+CVG models a video as ``p(x^L | x^{L-1}) ... p(x^2 | x^1) p(x^1)`` (eq. 1). The real
+data of level ``l`` is the view ``x^l`` of a clip (``x^{l-1} = f_s(f_t(x^l))``);
+levels are trained one after another, level ``l`` against frozen samples of the
+levels below (CVG eq. 3; SSW-GAN eq. 6 pairs the matching discriminator's real
+inputs from one clip and its fake inputs from the generated window and the
+lower-level window it was conditioned on). At inference every upsampling level
+runs convolutionally over the whole previous output (CVG section 3.2,
+"convolutional unrolling"; SSW-GAN section 3.2) after re-estimating its
+per-time-step batch-norm statistics at the new length (SSW-GAN appendix A:
+200 dummy forward passes).
+
+Streaming (:meth:`Cascade.generate_stream`): an upsampling generator made of
+temporal convolutions and per-frame layers has a finite temporal receptive
+field (:func:`~vidgan_blocks.cascade.temporal_radius`), and per-frame batch
+norm never mixes time steps, neither in eval mode nor while statistics are
+estimated. So the top level can be run on chunks of the lower-level video
+widened by a halo of ``ceil(radius / f_t)`` low-resolution frames per side, each
+chunk using the columns of the per-frame statistics that belong to its frames,
+and keeping only the chunk's own frames: the result equals the one-shot output.
+The statistics themselves are estimated chunk by chunk in the same way (the
+cumulative average is element-wise per time step).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+from torch.utils.data import Dataset
+
+from .._checks import check_int, check_positive_int, check_video
+from ..data.views import ViewFactors, make_views
+from ..layers.norm import FrameBatchNorm
+from ..training.mixins import EMAMixin, StandingStatsMixin, WindowedTrainingMixin, standing_stats
+from ..training.trainer import GANTrainer, TrainerConfig, View
+from .level import Level, LevelOptim, temporal_radius
+from .stream import VideoStreamWriter
+
+__all__ = ["Cascade", "LevelTrainer", "UpsamplingLevelTrainer", "chunk_plan"]
+
+CASCADE_FILE = "cascade.json"
+WEIGHTS_FILE = "sampler.safetensors"
+
+
+def _mix_seed(*parts: int) -> int:
+    """A deterministic 63-bit seed from integers (seeds of the standing-statistics passes)."""
+    h = 1469598103934665603
+    for p in parts:
+        h = ((h ^ (int(p) & 0xFFFFFFFFFFFF)) * 1099511628211) % (2**63 - 1)
+    return h
+
+
+def chunk_plan(length: int, chunk: int, halo: int) -> list[tuple[int, int, int, int]]:
+    """Chunks ``[a, b)`` covering ``[0, length)``, each with its widened input range ``[a2, b2)``.
+
+    ``a2 = max(0, a - halo)`` and ``b2 = min(length, b + halo)``.
+
+    Returns:
+        ``[(a, b, a2, b2), ...]`` in order.
+    """
+    check_positive_int(length, "length")
+    check_positive_int(chunk, "chunk")
+    check_int(halo, "halo", minimum=0)
+    return [(a, min(a + chunk, length), max(0, a - halo), min(length, a + chunk + halo)) for a in range(0, length, chunk)]
+
+
+def _norms(model: nn.Module) -> list[FrameBatchNorm]:
+    return [m for m in model.modules() if isinstance(m, FrameBatchNorm) and m.track_running_stats]
+
+
+class _LevelViewMixin:
+    """Turns a data batch of top-level clips into level ``l``'s view before anything else."""
+
+    def __init__(self, *args: Any, view_fn: Callable[[torch.Tensor], torch.Tensor], pair_factors: ViewFactors | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.view_fn = view_fn
+        self.pair_factors = pair_factors
+
+    def prepare_real(self, batch: dict[str, torch.Tensor]) -> View:
+        return super().prepare_real({**batch, "video": self.view_fn(batch["video"])})  # type: ignore[misc]
+
+    def real_pair(self, video: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(x^l, x^{l-1})`` with the level's own ``f_s`` filter (CVG section 3)."""
+        if self.pair_factors is None:
+            return super().real_pair(video)  # type: ignore[misc]
+        return video, self.pair_factors.apply(video)
+
+
+class LevelTrainer(_LevelViewMixin, EMAMixin, StandingStatsMixin, GANTrainer):
+    """Trainer of a first cascade level: its real data is the coarsest view ``x^1``."""
+
+
+class UpsamplingLevelTrainer(_LevelViewMixin, WindowedTrainingMixin, EMAMixin, StandingStatsMixin, GANTrainer):
+    """Trainer of an upsampling level: windowed pairs against frozen lower levels (CVG eq. 3, SSW-GAN eq. 6)."""
+
+
+class Cascade:
+    """An ordered list of :class:`Level` s, coarsest first.
+
+    Example (CVG Kinetics, two levels)::
+
+        cascade = Cascade([
+            Level(ssw_stage1_generator(32, 24), DiscriminatorConfig("dvd_gan", ...).build()),
+            Level(cascade_upsampling_generator("kinetics", 2), cascade_level(2, 4),
+                  factors=ViewFactors(2, 4), window=6),
+        ])
+    """
+
+    def __init__(self, levels: Sequence[Level]) -> None:
+        levels = list(levels)
+        if not levels or not all(isinstance(lv, Level) for lv in levels):
+            raise TypeError("levels: expected a non-empty sequence of Level")
+        for i, lv in enumerate(levels):
+            if lv.name is None:
+                lv.name = f"level{i + 1}"
+            if i > 0 and not lv.upsamples:
+                raise TypeError(f"level {i + 1}: expected an upsampling generator (with factor_t and low_res=), "
+                                f"got {type(lv.generator).__name__}")
+            if i > 0 and getattr(lv.generator, "factor_t", lv.factors.temporal) != lv.factors.temporal:
+                raise ValueError(f"level {i + 1}: generator factor_t={lv.generator.factor_t} but the level's "
+                                 f"temporal factor is {lv.factors.temporal}")
+        self.levels = levels
+
+    def __len__(self) -> int:
+        return len(self.levels)
+
+    def __getitem__(self, l: int) -> Level:
+        """Level ``l`` (1-based, as in the papers)."""
+        self._check_level(l)
+        return self.levels[l - 1]
+
+    def _check_level(self, l: int) -> int:
+        check_int(l, "level", minimum=1)
+        if l > len(self.levels):
+            raise ValueError(f"level: expected 1..{len(self.levels)}, got {l}")
+        return l
+
+    # ------------------------------------------------------------------ views
+
+    def views(self, clip: torch.Tensor) -> list[torch.Tensor]:
+        """Per-level real views ``[x^1, ..., x^L]`` of top-level clips (CVG section 3).
+
+        Shape:
+            - clip: ``(B, 3, T, H, W)`` (the view of the top level)
+            - output[l - 1]: ``(B, 3, T_l, H_l, W_l)``
+        """
+        check_video(clip, "clip", channels=3)
+        return make_views(clip, [lv.factors for lv in self.levels[1:]])
+
+    def view(self, clip: torch.Tensor, l: int) -> torch.Tensor:
+        """Level ``l``'s view of top-level clips (only the factors above ``l`` are applied)."""
+        self._check_level(l)
+        check_video(clip, "clip", channels=3)
+        x = clip
+        for lv in reversed(self.levels[l:]):
+            x = lv.factors.apply(x)
+        return x
+
+    @property
+    def temporal_factor(self) -> int:
+        """Output frames per first-level frame (product of the levels' ``f_t``)."""
+        return math.prod(lv.factors.temporal for lv in self.levels[1:])
+
+    # ------------------------------------------------------------------ sampling helpers
+
+    def _device(self) -> torch.device:
+        for p in self.levels[0].sampler.parameters():
+            return p.device
+        return torch.device("cpu")
+
+    def _labels(self, n: int, classes: torch.Tensor | Sequence[int] | None, gen: torch.Generator) -> torch.Tensor | None:
+        nc = self.levels[0].generator.num_classes
+        dev = gen.device
+        if classes is not None:
+            if nc is None:
+                raise ValueError("classes given but the cascade is not class-conditional")
+            y = torch.as_tensor(classes, dtype=torch.long, device=dev)
+            if y.shape != (n,):
+                raise ValueError(f"classes: expected shape ({n},), got {tuple(y.shape)}")
+            return y
+        return None if nc is None else torch.randint(int(nc), (n,), generator=gen, device=dev)
+
+    def _run_level(self, k: int, z: torch.Tensor, y: torch.Tensor | None, low: torch.Tensor | None,
+                   frames: int | None) -> torch.Tensor:
+        g = self.levels[k].sampler
+        if k == 0:
+            return g(z, y, frames=frames) if frames is not None else g(z, y)
+        return g(z, y, low_res=low)
+
+    def _chain(self, upto: int, n: int, gen: torch.Generator, frames: int | None,
+               labels: torch.Tensor | None = None) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """Sample levels ``0..upto-1`` (0-based) with ``gen``; returns (last output, labels)."""
+        y = labels if labels is not None else self._labels(n, None, gen)
+        x = None
+        for k in range(upto):
+            z = torch.randn(n, int(self.levels[k].generator.z_dim), generator=gen, device=gen.device)
+            x = self._run_level(k, z, y, x, frames)
+        return x, y
+
+    def sample_lower(self, l: int, n: int, labels: torch.Tensor | None, generator: torch.Generator | None) -> torch.Tensor:
+        """Samples of the frozen levels below ``l`` (eval mode, no gradient): ``x̂^{l-1}``.
+
+        The first level runs at its training length; levels in between run over
+        their whole input (their statistics must have been re-estimated at that
+        length, which :meth:`train_level` does).
+
+        Shape:
+            - output: ``(n, 3, T_{l-1}, H_{l-1}, W_{l-1})``
+        """
+        self._check_level(l)
+        if l == 1:
+            raise ValueError("level 1 has no level below")
+        gen = generator if generator is not None else torch.Generator(device=self._device())
+        with torch.no_grad():
+            x, _ = self._chain(l - 1, n, gen, None, labels)
+        assert x is not None
+        return x
+
+    def _standing_one_shot(self, k: int, passes: int, batch: int, seed: int, frames: int | None) -> None:
+        g = self.levels[k].sampler
+        dev = self._device()
+
+        def run(i: int) -> None:
+            pg = torch.Generator(device=dev).manual_seed(_mix_seed(seed, k, i))
+            low, y = self._chain(k, batch, pg, frames)
+            z = torch.randn(batch, int(g.z_dim), generator=pg, device=dev)
+            self._run_level(k, z, y, low, frames)
+
+        standing_stats(g, run, passes)
+
+    # ------------------------------------------------------------------ inference
+
+    def _first_frames(self, frames: int | None) -> int | None:
+        if frames is None:
+            return None
+        check_positive_int(frames, "frames")
+        f = self.temporal_factor
+        if frames % f:
+            raise ValueError(f"frames: expected a multiple of {f} (the cascade's temporal factor), got {frames}")
+        return frames // f
+
+    @torch.no_grad()
+    def generate(
+        self,
+        n: int,
+        classes: torch.Tensor | Sequence[int] | None = None,
+        frames: int | None = None,
+        *,
+        seed: int = 0,
+        passes: int = 200,
+        stats_batch: int = 16,
+        return_levels: bool = False,
+    ) -> torch.Tensor | list[torch.Tensor]:
+        """Sample ``n`` videos through every level, unrolling the upsampling levels.
+
+        Level 1 runs at ``frames / prod(f_t)`` steps; every upsampling level runs
+        convolutionally over the whole previous output. Before each level runs,
+        its per-time-step statistics are re-estimated at the new length with
+        ``passes`` forward passes of ``stats_batch`` samples (SSW-GAN appendix A).
+
+        Args:
+            n: number of videos.
+            classes: ``(n,)`` labels for a class-conditional cascade (random if ``None``).
+            frames: output length (default: level 1's training length times ``prod(f_t)``).
+            seed: fixes noise, labels and the statistics passes.
+            passes, stats_batch: standing-statistics passes and their batch size.
+            return_levels: return every level's output, coarsest first.
+
+        Shape:
+            - output: ``(n, 3, frames, H_L, W_L)`` in [-1, 1]
+        """
+        check_positive_int(n, "n")
+        check_positive_int(passes, "passes")
+        check_positive_int(stats_batch, "stats_batch")
+        t1 = self._first_frames(frames)
+        dev = self._device()
+        gen = torch.Generator(device=dev).manual_seed(seed)
+        y = self._labels(n, classes, gen)
+        zs = [torch.randn(n, int(lv.generator.z_dim), generator=gen, device=dev) for lv in self.levels]
+        outs: list[torch.Tensor] = []
+        x = None
+        for k in range(len(self.levels)):
+            self._standing_one_shot(k, passes, stats_batch, seed, t1)
+            x = self._run_level(k, zs[k], y, x, t1)
+            outs.append(x)
+        return outs if return_levels else outs[-1]
+
+    @torch.no_grad()
+    def generate_stream(
+        self,
+        n: int,
+        classes: torch.Tensor | Sequence[int] | None = None,
+        frames: int | None = None,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        on_chunk: Callable[[torch.Tensor], None] | None = None,
+        chunk: int | None = None,
+        seed: int = 0,
+        passes: int = 200,
+        stats_batch: int = 16,
+        fps: float = 8,
+    ) -> int:
+        """Sample like :meth:`generate` but produce the top level chunk by chunk.
+
+        The levels below the top are sampled in one go (they are ``prod(f_t)`` times
+        shorter and ``f_s^2`` times smaller); the top level runs on chunks of
+        ``chunk`` low-resolution frames (default: its training window) plus a
+        halo of ``ceil(temporal_radius / f_t)`` frames on each side, so peak memory
+        does not grow with the length, and the frames equal :meth:`generate`'s
+        for the same arguments. Each finished chunk goes to ``on_chunk`` and/or is
+        appended to the mp4 at ``path``.
+
+        Returns:
+            The number of output frames produced.
+
+        Shape:
+            - chunks passed to ``on_chunk``: ``(n, 3, t, H_L, W_L)``, concatenating to ``(n, 3, frames, H_L, W_L)``
+        """
+        check_positive_int(n, "n")
+        check_positive_int(passes, "passes")
+        check_positive_int(stats_batch, "stats_batch")
+        if len(self.levels) < 2:
+            raise ValueError("generate_stream needs an upsampling level on top; use generate for a single level")
+        t1 = self._first_frames(frames)
+        dev = self._device()
+        gen = torch.Generator(device=dev).manual_seed(seed)
+        y = self._labels(n, classes, gen)
+        zs = [torch.randn(n, int(lv.generator.z_dim), generator=gen, device=dev) for lv in self.levels]
+        x = None
+        top = len(self.levels) - 1
+        for k in range(top):
+            self._standing_one_shot(k, passes, stats_batch, seed, t1)
+            x = self._run_level(k, zs[k], y, x, t1)
+        assert x is not None
+        level = self.levels[top]
+        g = level.sampler
+        ft = int(g.factor_t)
+        halo = math.ceil(temporal_radius(g) / ft)
+        size = chunk if chunk is not None else (level.window or x.shape[2])
+        plan = chunk_plan(x.shape[2], check_positive_int(size, "chunk"), halo)
+        self._standing_streamed(top, plan, ft, passes, stats_batch, seed, t1)
+        writer = VideoStreamWriter(path, fps) if path is not None else None
+        norms = _norms(g)
+        full = {m: (m.running_mean, m.running_var) for m in norms}
+        produced = 0
+        try:
+            for a, b, a2, b2 in plan:
+                for m in norms:
+                    m.running_mean = full[m][0][:, a2 * ft : b2 * ft].contiguous()  # [C, (b2-a2)*ft]
+                    m.running_var = full[m][1][:, a2 * ft : b2 * ft].contiguous()
+                out = g(zs[top], y, low_res=x[:, :, a2:b2])[:, :, (a - a2) * ft : (b - a2) * ft]  # [n, 3, (b-a)*ft, H, W]
+                produced += out.shape[2]
+                if on_chunk is not None:
+                    on_chunk(out)
+                if writer is not None:
+                    writer.write(out)
+        finally:
+            for m in norms:
+                m.running_mean, m.running_var = full[m]
+            if writer is not None:
+                writer.close()
+        return produced
+
+    def _standing_streamed(self, k: int, plan: list[tuple[int, int, int, int]], ft: int, passes: int, batch: int,
+                           seed: int, frames: int | None) -> None:
+        """Standing statistics of level ``k`` estimated chunk by chunk (equal to :meth:`_standing_one_shot`)."""
+        g = self.levels[k].sampler
+        dev = self._device()
+        norms = _norms(g)
+        length = plan[-1][1] * ft
+        acc = {m: (m.running_mean.new_zeros(m.num_features, length), m.running_var.new_ones(m.num_features, length))
+               for m in norms}
+        modes = {m: m.training for m in g.modules()}
+        momenta = {m: m.momentum for m in norms}
+        try:
+            g.eval()
+            for m in norms:
+                m.momentum = None
+                m.training = True
+            for i in range(passes):
+                pg = torch.Generator(device=dev).manual_seed(_mix_seed(seed, k, i))
+                low, y = self._chain(k, batch, pg, frames)
+                assert low is not None
+                z = torch.randn(batch, int(g.z_dim), generator=pg, device=dev)
+                for a, b, a2, b2 in plan:
+                    for m in norms:
+                        m.running_mean = acc[m][0][:, a2 * ft : b2 * ft].clone()
+                        m.running_var = acc[m][1][:, a2 * ft : b2 * ft].clone()
+                        m.num_batches_tracked.fill_(i)
+                    g(z, y, low_res=low[:, :, a2:b2])
+                    keep = slice((a - a2) * ft, (b - a2) * ft)
+                    for m in norms:
+                        acc[m][0][:, a * ft : b * ft] = m.running_mean[:, keep]
+                        acc[m][1][:, a * ft : b * ft] = m.running_var[:, keep]
+        finally:
+            for m, mode in modes.items():
+                m.training = mode
+            for m, mom in momenta.items():
+                m.momentum = mom
+            for m in norms:
+                m.running_mean, m.running_var = acc[m]
+                m.num_batches_tracked.fill_(passes)
+
+    # ------------------------------------------------------------------ training
+
+    def make_trainer(
+        self,
+        l: int,
+        dataset: Dataset,
+        config: TrainerConfig,
+        *,
+        ema_decay: float = 0.9999,
+        ema_start: int = 20_000,
+        standing_passes: int = 200,
+        **trainer_kwargs: Any,
+    ) -> GANTrainer:
+        """The trainer of level ``l`` (1-based) on ``dataset`` (dicts with top-level ``"video"`` clips).
+
+        ``config`` gives everything but the optimiser settings, which come from the
+        level (:class:`LevelOptim`); ``out_dir`` is replaced by ``config.out_dir/<level name>``.
+        Levels below ``l`` must already be trained (or loaded): they are frozen and
+        sampled in eval mode through :attr:`Level.sampler` (the EMA weights when
+        kept) to condition level ``l``.
+        """
+        self._check_level(l)
+        level = self.levels[l - 1]
+        if level.discriminator is None:
+            raise ValueError(f"level {l}: no discriminator to train against")
+        for j, lower in enumerate(self.levels[: l - 1], start=1):
+            if lower._sampler is None:
+                raise RuntimeError(f"level {l} is trained after level {j}: train or load level {j} first")
+        opt: LevelOptim = level.optim
+        cfg = dataclasses.replace(
+            config,
+            lr_g=opt.lr_g,
+            lr_d=opt.lr_d,
+            betas=opt.betas,
+            n_dis=opt.n_dis,
+            ortho_reg=opt.ortho_reg,
+            out_dir=None if config.out_dir is None else str(Path(config.out_dir) / str(level.name)),
+        )
+        common = dict(
+            ema_decay=ema_decay,
+            ema_start=ema_start,
+            standing_passes=standing_passes,
+            view_fn=lambda clip: self.view(clip, l),
+            model_config={"cascade_level": l, "level": level.spec()},
+            **trainer_kwargs,
+        )
+        if l == 1:
+            return LevelTrainer(level.generator, level.discriminator, dataset, cfg, **common)
+        return UpsamplingLevelTrainer(
+            level.generator,
+            level.discriminator,
+            dataset,
+            cfg,
+            lower_level=lambda n, labels, gen: self.sample_lower(l, n, labels, gen),
+            window=level.window,
+            temporal_factor=level.factors.temporal,
+            spatial_factor=level.factors.spatial,
+            pair_factors=level.factors,
+            **common,
+        )
+
+    def train_level(
+        self,
+        l: int,
+        dataset: Dataset,
+        config: TrainerConfig,
+        *,
+        passes: int = 200,
+        stats_batch: int = 16,
+        **trainer_kwargs: Any,
+    ) -> dict[str, Any]:
+        """Train level ``l`` (resuming from its checkpoints per ``config.resume``), then freeze it.
+
+        Intermediate levels between 1 and ``l`` get standing statistics at the
+        length they are unrolled to first. After training, :attr:`Level.sampler`
+        is a frozen copy of the trainer's evaluation generator (EMA when active)
+        and, with an ``out_dir``, the level's weights and config are exported to
+        ``out_dir/<level name>/`` (see :meth:`save`).
+
+        Returns:
+            The trainer's summary (step, counters, signal).
+        """
+        self._check_level(l)
+        for k in range(1, l - 1):
+            self._standing_one_shot(k, passes, stats_batch, 0, None)
+        trainer = self.make_trainer(l, dataset, config, standing_passes=passes, **trainer_kwargs)
+        try:
+            summary = trainer.fit()
+            self.levels[l - 1].freeze(trainer.eval_model())
+            if config.out_dir is not None and trainer.ctx.is_main:
+                self.save(config.out_dir, levels=[l])
+            trainer.ctx.barrier()
+        finally:
+            trainer.close()
+        return summary
+
+    # ------------------------------------------------------------------ persistence
+
+    def spec(self) -> dict[str, Any]:
+        return {"format": 1, "levels": [lv.spec() for lv in self.levels]}
+
+    def save(self, root: str | os.PathLike[str], *, levels: Sequence[int] | None = None) -> Path:
+        """Write ``cascade.json`` and each level's sampling weights to ``root/<level name>/``.
+
+        ``levels`` (1-based) restricts which levels' weights are written (default:
+        all with a frozen sampler). Weights are safetensors; configs are JSON.
+        """
+        root = Path(root)
+        root.mkdir(parents=True, exist_ok=True)
+        chosen = range(1, len(self.levels) + 1) if levels is None else levels
+        for l in chosen:
+            lv = self[l]
+            if lv._sampler is None:
+                continue
+            d = root / str(lv.name)
+            d.mkdir(parents=True, exist_ok=True)
+            tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in lv.sampler.state_dict().items()}
+            tmp = d / (WEIGHTS_FILE + ".tmp")
+            save_file(tensors, str(tmp))
+            os.replace(tmp, d / WEIGHTS_FILE)
+            (d / "level.json").write_text(json.dumps(lv.spec(), indent=2))
+        tmp = root / (CASCADE_FILE + ".tmp")
+        tmp.write_text(json.dumps(self.spec(), indent=2))
+        os.replace(tmp, root / CASCADE_FILE)
+        return root
+
+    @classmethod
+    def load(cls, root: str | os.PathLike[str], *, device: str | torch.device = "cpu",
+             discriminators: bool = False) -> Cascade:
+        """Rebuild a cascade from ``root`` (written by :meth:`save`) ready to sample.
+
+        Generators are rebuilt from their JSON configs and their sampling weights
+        loaded; levels without weights keep fresh generators. With
+        ``discriminators`` the discriminators are rebuilt too (untrained; their
+        weights live in the training checkpoints).
+        """
+        from ..discriminators.builders import DiscriminatorConfig
+        from ..generators import build_generator, config_from_dict
+
+        root = Path(root)
+        spec = json.loads((root / CASCADE_FILE).read_text())
+        levels = []
+        for entry in spec["levels"]:
+            if entry.get("generator") is None:
+                raise ValueError(f"{root}: level {entry.get('name')!r} has no generator config; it cannot be rebuilt")
+            gcfg = config_from_dict(entry["generator"])
+            g = build_generator(gcfg).to(device)
+            dcfg = DiscriminatorConfig.from_dict(entry["discriminator"]) if entry.get("discriminator") else None
+            d = dcfg.build().to(device) if (discriminators and dcfg is not None) else None
+            f = entry["factors"]
+            lv = Level(
+                g,
+                d,
+                factors=ViewFactors(f["temporal"], f["spatial"], f["mode"]),
+                window=entry.get("window"),
+                optim=LevelOptim.from_dict(entry["optim"]),
+                name=entry["name"],
+                generator_config=gcfg,
+                discriminator_config=dcfg,
+            )
+            weights = root / str(entry["name"]) / WEIGHTS_FILE
+            if weights.exists():
+                g.load_state_dict(load_file(str(weights), device=str(device)))
+                lv.freeze(g)
+            levels.append(lv)
+        return cls(levels)
+
+    def __iter__(self) -> Iterator[Level]:
+        return iter(self.levels)
+
+    def __repr__(self) -> str:
+        return "Cascade(\n" + "".join(f"  {lv!r},\n" for lv in self.levels) + ")"
