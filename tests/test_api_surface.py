@@ -55,6 +55,9 @@ EXPECTED = {
     "CroppedDiscriminator", "DiscriminatorConfig", "DiscriminatorTrunk", "MatchingDiscriminator",
     "MultiDiscriminator", "ScoreHead", "SpatialDiscriminator", "TemporalDiscriminator", "VideoDiscriminator",
     "paper_discriminator", "prepend_cond_frames",
+    # cascade
+    "Cascade", "Level", "LevelOptim", "LevelTrainer", "UpsamplingLevelTrainer", "VideoStreamWriter", "chunk_plan",
+    "temporal_radius",
 }  # fmt: skip
 
 

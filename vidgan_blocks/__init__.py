@@ -6,8 +6,9 @@ The names below are re-exported from the subpackages (constants such as
 :mod:`vidgan_blocks.metrics` is imported on first use.
 """
 
-from . import blocks, data, discriminators, generators, layers, losses, metrics, ops, recurrent, training
+from . import blocks, cascade, data, discriminators, generators, layers, losses, metrics, ops, recurrent, training
 from .blocks import *  # noqa: F401,F403
+from .cascade import *  # noqa: F401,F403
 from .data import *  # noqa: F401,F403
 from .discriminators import (  # noqa: F401
     CroppedDiscriminator,
@@ -51,7 +52,7 @@ from .training import *  # noqa: F401,F403
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = (ops, layers, blocks, recurrent, generators, losses, data, training)
+_SUBPACKAGES = (ops, layers, blocks, recurrent, generators, losses, data, training, cascade)
 _METRICS = (
     "I3D", "GaussianStats", "I3DFeatures", "I3DOutput", "Preprocess", "Score", "evaluate_videos",
     "extract_i3d_features", "frechet_distance", "fvd", "i3d_fid", "i3d_inception_score", "i3d_kid", "load_i3d",
