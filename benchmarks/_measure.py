@@ -114,6 +114,8 @@ def isolated_peak(target: str, kwargs: dict, timeout: float = 900) -> dict:
 def _isolated_main(target: str, kwargs: dict) -> None:
     import importlib
 
+    if os.environ.get("VIDGAN_BENCH_THREADS"):
+        torch.set_num_threads(int(os.environ["VIDGAN_BENCH_THREADS"]))
     module_name, func_name = target.split(":")
     fn = getattr(importlib.import_module(module_name), func_name)
     info: dict = {}
@@ -131,3 +133,28 @@ def _isolated_main(target: str, kwargs: dict) -> None:
         run()
         peak = max(0.0, peak_rss_mib() - base)
     print(json.dumps({**info, "peak_mib": peak}))
+
+
+# Dense peak throughput used for MFU, by GPU name fragment (TFLOP/s at bf16 / fp32).
+GPU_PEAK_TFLOPS = {"H100": (989.0, 67.0), "H200": (989.0, 67.0), "A100": (312.0, 19.5), "L4": (121.0, 30.3)}
+
+
+def count_flops(fn: Callable[[], object]) -> int:
+    """FLOPs of one call of ``fn`` (forward and backward alike) from ``torch.utils.flop_counter``."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return int(counter.get_total_flops())
+
+
+def mfu(flops: int, seconds: float, device: torch.device, dtype: torch.dtype = torch.float32) -> float | None:
+    """Model FLOP utilisation against the device's dense peak (None where the peak is unknown, e.g. CPUs)."""
+    if device.type != "cuda" or seconds <= 0:
+        return None
+    name = torch.cuda.get_device_name(device)
+    for key, (bf16, fp32) in GPU_PEAK_TFLOPS.items():
+        if key in name:
+            peak = bf16 if dtype in (torch.bfloat16, torch.float16) else fp32
+            return flops / seconds / (peak * 1e12)
+    return None

@@ -27,12 +27,18 @@ import torch  # noqa: E402
 from _measure import peak_rss_mib, print_table, rss_mib, run_isolated  # noqa: E402
 
 
-def _one(cfg: dict) -> dict:
-    from vidgan_blocks.cascade import Cascade, Level, temporal_radius
+def build_sampling(cfg: dict):
+    """An untrained two-level cascade and a closure sampling ``cfg["frames"]`` frames from it.
+
+    ``cfg["mode"]``: ``"stream"`` (chunks of the level-2 window, output dropped as it
+    comes) or ``"oneshot"``. Returns ``(run, g2)``.
+    """
+    from vidgan_blocks.cascade import Cascade, Level
     from vidgan_blocks.data import ViewFactors
     from vidgan_blocks.generators import CascadeFirstLevelConfig, UpsamplingGeneratorConfig, build_generator
 
-    torch.set_num_threads(cfg["threads"])
+    if cfg.get("threads"):
+        torch.set_num_threads(cfg["threads"])
     torch.manual_seed(0)
     dev = torch.device(cfg["device"])
     r, ch, w, t = cfg["resolution"], cfg["ch"], cfg["window"], cfg["frames"]
@@ -44,15 +50,27 @@ def _one(cfg: dict) -> dict:
     for lv in cascade:
         lv.freeze()
     kw = dict(frames=t, passes=cfg["passes"], stats_batch=cfg["batch"], seed=0)
+
+    def run() -> None:
+        if cfg["mode"] == "stream":
+            cascade.generate_stream(cfg["batch"], chunk=w, on_chunk=lambda x: None, **kw)
+        else:
+            cascade.generate(cfg["batch"], **kw)
+
+    return run, g2
+
+
+def _one(cfg: dict) -> dict:
+    from vidgan_blocks.cascade import temporal_radius
+
+    dev = torch.device(cfg["device"])
+    run, g2 = build_sampling(cfg)
     if dev.type == "cuda":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
     base = rss_mib()
     t0 = time.perf_counter()
-    if cfg["mode"] == "stream":
-        cascade.generate_stream(cfg["batch"], chunk=w, on_chunk=lambda x: None, **kw)
-    else:
-        cascade.generate(cfg["batch"], **kw)
+    run()
     if dev.type == "cuda":
         torch.cuda.synchronize()
     dt = time.perf_counter() - t0

@@ -49,14 +49,21 @@ class _RandomClips(torch.utils.data.Dataset):
         return {"video": torch.rand(3, self.frames, self.size, self.size, generator=g) * 2 - 1}
 
 
-def _one(cfg: dict) -> dict:
+def build_iteration(cfg: dict):
+    """One training iteration (2 D steps + 1 G step) of configuration ``cfg`` as a closure.
+
+    ``cfg["kind"]``: ``"cascade"`` (windowed level 2 over a frozen level 1),
+    ``"level1"`` (the first level alone at T / 2 frames and a quarter of the
+    resolution) or ``"end_to_end"`` (one generator for all T frames at full size).
+    """
     from vidgan_blocks.cascade import Cascade, Level
     from vidgan_blocks.data import ViewFactors
     from vidgan_blocks.discriminators.builders import DiscriminatorConfig
     from vidgan_blocks.generators import CascadeFirstLevelConfig, UpsamplingGeneratorConfig, build_generator
     from vidgan_blocks.training import TrainerConfig
 
-    torch.set_num_threads(cfg["threads"])
+    if cfg.get("threads"):
+        torch.set_num_threads(cfg["threads"])
     torch.manual_seed(0)
     dev = torch.device(cfg["device"])
     t, r, ch, w = cfg["frames"], cfg["resolution"], cfg["ch"], cfg["window"]
@@ -74,18 +81,30 @@ def _one(cfg: dict) -> dict:
             g1(torch.randn(2, g1.z_dim, device=dev))
         cascade[1].freeze()
         trainer = cascade.make_trainer(2, _RandomClips(t, r), train, device=dev)
+    elif cfg["kind"] == "level1":
+        from vidgan_blocks.training import GANTrainer
+
+        g = build_generator(CascadeFirstLevelConfig(ch=ch, multipliers=(4, 4, 2), frames=t // 2, base_size=r // 8))
+        d = DiscriminatorConfig("dvd_gan", ch=ch, multipliers=d_mults[:3], k=min(8, t // 2)).build()
+        trainer = GANTrainer(g, d, _RandomClips(t // 2, r // 4), train, device=dev)
     else:
         from vidgan_blocks.training import GANTrainer
 
         g = build_generator(CascadeFirstLevelConfig(ch=ch, multipliers=mults, frames=t, base_size=r // 4))
         d = DiscriminatorConfig("dvd_gan", ch=ch, multipliers=d_mults, k=8).build()
         trainer = GANTrainer(g, d, _RandomClips(t, r), train, device=dev)
+    return trainer.train_step
+
+
+def _one(cfg: dict) -> dict:
+    dev = torch.device(cfg["device"])
+    step = build_iteration(cfg)
     if dev.type == "cuda":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
     base = rss_mib()
     t0 = time.perf_counter()
-    trainer.train_step()
+    step()
     if dev.type == "cuda":
         torch.cuda.synchronize()
     dt = time.perf_counter() - t0

@@ -130,7 +130,8 @@ def make_batch(args: argparse.Namespace, device: torch.device) -> dict[str, torc
     return {"real": real, "fake": fake, "cond_real": real[:, :, :c], "cond_fake": real[:, :, :c]}
 
 
-def measure_one(name: str, args: argparse.Namespace) -> dict:
+def make_step(name: str, args: argparse.Namespace):
+    """Build decomposition ``name`` and return ``(step, input_pixels)``: one D step on real and fake."""
     torch.manual_seed(0)
     device = torch.device(args.device)
     gen = torch.Generator().manual_seed(1)
@@ -170,6 +171,12 @@ def measure_one(name: str, args: argparse.Namespace) -> dict:
             loss.backward()
         d.zero_grad(set_to_none=True)
 
+    return step, pixels
+
+
+def measure_one(name: str, args: argparse.Namespace) -> dict:
+    device = torch.device(args.device)
+    step, pixels = make_step(name, args)
     _sync(device)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)

@@ -1,7 +1,8 @@
 """pytest-benchmark suites: opt-in with ``--benchmark``.
 
 ``pytest benchmarks/`` skips every benchmark so a plain run stays fast;
-``pytest benchmarks/ --benchmark`` runs them through pytest-benchmark, and
+``pytest benchmarks/ --benchmark`` runs them through pytest-benchmark (on CPU with
+one torch thread unless ``--bench-threads N`` says otherwise), and
 ``--benchmark-json=FILE`` (and the other pytest-benchmark options) work as usual.
 The JSON's ``machine_info`` gains the CPU model and core count, the GPU name and
 memory, and the torch / CUDA versions.
@@ -22,6 +23,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--benchmark", action="store_true", default=False, help="run the benchmark suites")
+    parser.addoption(
+        "--bench-threads",
+        type=int,
+        default=None,
+        help="torch CPU threads for every suite (default 1 without a GPU: steady figures on shared machines)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    threads = config.getoption("--bench-threads", default=None)
+    if threads is None and not torch.cuda.is_available():
+        threads = 1
+    if threads:
+        torch.set_num_threads(threads)
+        os.environ["VIDGAN_BENCH_THREADS"] = str(threads)  # the isolated memory runs follow suit
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -1,0 +1,33 @@
+"""Suite 2: one discriminator step per named decomposition on the same videos (TrIVD-GAN-FP Table 1).
+
+B=8 videos of 16 frames (5 conditioning) at 64x64, tiny width on CPU; the
+TrIVD-GAN-FP medium width (ch 48) on a GPU.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from _measure import count_flops, isolated_peak, mfu
+from bench_discriminators import ROWS, make_step, parse_args
+
+
+def _args(device: str):
+    argv = ["--device", device] + (["--ch", "48"] if device.startswith("cuda") else [])
+    return parse_args(argv)
+
+
+def decomposition_step(info: dict, name: str, device: str = "cpu"):
+    step, pixels = make_step(name, _args(device))
+    info["pixels"] = pixels
+    return step
+
+
+@pytest.mark.parametrize("name", ROWS)
+def test_decomposition(benchmark, name, device):
+    mem = isolated_peak("test_decompositions:decomposition_step", dict(name=name, device=str(device)))
+    run = decomposition_step({}, name, device=str(device))
+    flops = count_flops(run)
+    benchmark.extra_info.update(suite="decompositions", decomposition=name, pixels=mem["pixels"], peak_mib=mem["peak_mib"], gflops=flops / 1e9)
+    benchmark.pedantic(run, rounds=2, warmup_rounds=1, iterations=1)
+    benchmark.extra_info["mfu"] = mfu(flops, benchmark.stats.stats.median, device)

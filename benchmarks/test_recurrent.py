@@ -1,0 +1,46 @@
+"""Suite 3: recurrent units at equal width, one step and a T-step unroll (TrIVD-GAN-FP F.4).
+
+Forward + backward in training mode with spectral norm. The paper measured
+ConvGRU 284 ms vs TSRU 354 ms per full training step (ratio 1.25).
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from _measure import count_flops, isolated_peak, mfu
+from bench_recurrent import UNITS
+
+WIDTH = {"cpu": dict(c=64, hw=16, b=8, t=8), "cuda": dict(c=128, hw=32, b=16, t=8)}
+
+
+def unit_step(info: dict, unit: str, mode: str, c: int, hw: int, b: int, t: int, device: str = "cpu"):
+    torch.manual_seed(0)
+    m = UNITS[unit](c).to(device).train()
+    if mode == "step":
+        x = torch.randn(b, c, hw, hw, device=device)
+        h = m.init_state(x)
+
+        def run() -> None:
+            out = m.step(x, h)
+            (out[0] if isinstance(out, tuple) else out).square().mean().backward()
+
+    else:
+        x = torch.randn(b, c, t, hw, hw, device=device)
+
+        def run() -> None:
+            m(x).square().mean().backward()
+
+    return run
+
+
+@pytest.mark.parametrize("mode", ["step", "unroll"])
+@pytest.mark.parametrize("unit", list(UNITS))
+def test_recurrent_unit(benchmark, unit, mode, device):
+    shape = WIDTH[device.type]
+    mem = isolated_peak("test_recurrent:unit_step", dict(unit=unit, mode=mode, device=str(device), **shape))
+    run = unit_step({}, unit, mode, device=str(device), **shape)
+    flops = count_flops(run)
+    benchmark.extra_info.update(suite="recurrent", unit=unit, mode=mode, **shape, peak_mib=mem["peak_mib"], gflops=flops / 1e9)
+    benchmark.pedantic(run, rounds=3, warmup_rounds=1, iterations=1)
+    benchmark.extra_info["mfu"] = mfu(flops, benchmark.stats.stats.median, device)
