@@ -1,0 +1,125 @@
+"""vidgan-eval on folders of generated mp4 files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.metrics.test_fidelity import TINY_NAME
+from vidgan_blocks.data import MovingShapes
+from vidgan_blocks.data.io import save_video
+from vidgan_blocks.metrics.cli import main
+
+N, T, S = 8, 8, 32
+FAST = ["--random-i3d", "--i3d-width", "0.125", "--size", "32", "--frames", str(T), "--is-splits", "2",
+        "--kid-subsets", "4", "--batch-size", "4", "--device", "cpu"]  # fmt: skip
+
+
+def moving_squares(seed: int) -> torch.Tensor:
+    """(N, 3, T, S, S) clips of the built-in MovingShapes dataset."""
+    data = MovingShapes(N, frames=T, resolution=S, seed=seed)
+    return torch.stack([data[i][0] for i in range(N)])
+
+
+def write_folder(root: Path, clips: torch.Tensor) -> Path:
+    root.mkdir(parents=True)
+    for i, clip in enumerate(clips):
+        save_video(clip, root / f"{i:03d}.mp4", fps=8)
+    return root
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    base = tmp_path_factory.mktemp("videos")
+    g = torch.Generator().manual_seed(9)
+    return {
+        "shapes_a": write_folder(base / "shapes_a", moving_squares(1)),
+        "shapes_b": write_folder(base / "shapes_b", moving_squares(2)),
+        "noise": write_folder(base / "noise", torch.rand(N, 3, T, S, S, generator=g) * 2 - 1),
+    }
+
+
+def run(real: Path, fake: Path, out: Path, *extra: str) -> dict:
+    assert main(["--real", str(real), "--fake", str(fake), "--json", str(out), *FAST, *extra]) == 0
+    return json.loads(out.read_text())
+
+
+def test_identical_folders_and_json_fields(folders, tmp_path, capsys):
+    report = run(folders["shapes_a"], folders["shapes_a"], tmp_path / "same.json")
+    table = capsys.readouterr().out
+    assert "fvd" in table and "random I3D" in table
+    assert set(report) == {"sources", "samples", "weights", "protocol", "scores"}
+    assert set(report["scores"]) == {"fvd", "fid", "is", "kid"}
+    assert report["scores"]["fvd"]["value"] == pytest.approx(0.0, abs=1e-6)
+    assert report["samples"] == {"real_clips": N, "fake_clips": N, "frames_per_clip": T}
+    assert report["weights"]["i3d"]["sha256"] == "random"
+    proto = report["protocol"]
+    assert proto["preprocess"]["resize"] == "tf1_bilinear" and proto["preprocess"]["size"] == 32
+    assert proto["covariance"] == "unbiased" and proto["frames"] == T and "eigh" in proto["sqrtm"]
+    fvd_proto = report["scores"]["fvd"]["protocol"]
+    assert fvd_proto["clips_real"] == N and fvd_proto["feature"] == "logits"
+    assert report["sources"]["real"]["files"] == N and report["sources"]["real"]["kind"] == "folder"
+
+
+def test_noise_is_far_from_moving_shapes(folders, tmp_path):
+    near = run(folders["shapes_a"], folders["shapes_b"], tmp_path / "near.json", "--metrics", "fvd")
+    far = run(folders["shapes_a"], folders["noise"], tmp_path / "far.json", "--metrics", "fvd")
+    assert far["scores"]["fvd"]["value"] > 5 * near["scores"]["fvd"]["value"]
+
+
+def test_frame_metrics_and_psd(folders, tmp_path):
+    plot = tmp_path / "psd.png"
+    report = run(
+        folders["shapes_a"], folders["noise"], tmp_path / "frames.json", "--metrics", "fvd",
+        "--frame-metrics", "fid,is", "--frame-extractor", TINY_NAME, "--psd-frames", "1,8", "--psd-plot", str(plot),
+    )  # fmt: skip
+    assert {"fvd", "frame_fid", "frame_is"} <= set(report["scores"])
+    assert report["scores"]["frame_fid"]["protocol"]["images_real"] == N * T
+    psd = report["psd"]
+    assert psd["frames_1based"] == [1, 8] and len(psd["real"]["mean"]) == 2
+    assert len(psd["frequencies"]) == S // 2 + 1 and plot.stat().st_size > 0
+    # Noise has a flat spectrum; the sprites concentrate power at low frequencies.
+    assert psd["fake"]["mean"][0][-1] > psd["real"]["mean"][0][-1]
+
+
+def test_single_file_is_cut_into_clips(folders, tmp_path):
+    long = torch.cat(list(moving_squares(3)), dim=1)  # (3, N*T, S, S)
+    save_video(long, tmp_path / "long.mp4", fps=8)
+    report = run(tmp_path / "long.mp4", folders["shapes_a"], tmp_path / "file.json", "--metrics", "fvd")
+    assert report["samples"]["real_clips"] == N and report["sources"]["real"]["kind"] == "file"
+
+
+def test_errors(folders, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("VIDGAN_I3D_WEIGHTS", raising=False)
+    assert main(["--real", str(folders["shapes_a"]), "--fake", str(folders["noise"])]) == 1
+    assert "i3d_pretrained_400.pt" in capsys.readouterr().err
+    assert main(["--real", str(tmp_path / "missing"), "--fake", str(folders["noise"]), *FAST]) == 1
+    assert "missing" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["--real", "a", "--fake", "b", "--metrics", "psnr"])
+    assert info.value.code == 2
+    assert main(["--real", str(folders["shapes_a"]), "--fake", str(folders["noise"]), *FAST, "--frames", "20"]) == 1
+
+
+def test_module_entry_point(folders, tmp_path):
+    out = tmp_path / "sub.json"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    cmd = [sys.executable, "-m", "vidgan_blocks.metrics.cli", "--real", str(folders["shapes_a"]), "--fake",
+           str(folders["shapes_b"]), "--json", str(out), "--metrics", "fvd", *FAST, "--preset", "center_crop"]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=Path(__file__).parents[2], timeout=120)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out.read_text())
+    assert "fvd" in done.stdout and report["scores"]["fvd"]["value"] > 0
+    assert report["protocol"]["preprocess"]["crop"] == "center"
+
+
+def test_psd_only_without_i3d_metrics(folders, tmp_path):
+    report = run(folders["shapes_a"], folders["shapes_b"], tmp_path / "psd.json", "--metrics", "", "--psd-frames", "2")
+    assert report["scores"] == {} and report["samples"]["real_clips"] == N
+    assert len(report["psd"]["fake"]["mean"]) == 1

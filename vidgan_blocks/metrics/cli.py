@@ -1,0 +1,314 @@
+"""``vidgan-eval``: compare a set of generated videos with a set of real videos.
+
+Each side is a source of clips. Today a source is a video file or a folder of
+video files (decoded with :func:`vidgan_blocks.data.io.read_video`); the fake side
+is chosen in a mutually exclusive argument group so that other sources (for
+instance a generator checkpoint) can join it as further options.
+
+The command prints a table and, with ``--json``, writes every score with its
+protocol, the clip counts, the weight files and their SHA-256.
+
+Example::
+
+    vidgan-eval --real data/kinetics_val --fake samples/ --i3d-weights i3d_pretrained_400.pt \\
+        --frames 16 --metrics fvd,is --psd-frames 1,10 --psd-plot psd.png --json scores.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Protocol
+
+import torch
+
+from .names import FRAME_METRICS, INCEPTION_EXTRACTOR
+from .frechet import FRECHET_METHOD
+from .i3d import I3D_WEIGHTS_ENV, load_i3d
+from .preprocess import PRESETS, get_preset
+from .psd import power_spectrum, psd_frequencies, psd_summary, plot_power_spectra
+from .video import VIDEO_METRICS, Score, evaluate_videos
+
+__all__ = ["main", "build_parser", "ClipSource", "VideoFiles", "VIDEO_SUFFIXES"]
+
+#: File suffixes a folder source reads.
+VIDEO_SUFFIXES = (".mp4", ".avi", ".webm", ".mkv", ".mov", ".gif", ".m4v", ".mpg", ".mpeg")
+
+
+class ClipSource(Protocol):
+    """Something that yields clips ``(3, T, H, W)`` in [-1, 1] and describes itself for the JSON."""
+
+    def clips(self) -> Iterator[torch.Tensor]: ...
+
+    def describe(self) -> dict[str, object]: ...
+
+
+@dataclass
+class VideoFiles:
+    """Clips cut from a video file or from every video file of a folder (sorted, recursive).
+
+    Each file gives up to ``clips_per_video`` consecutive, non-overlapping clips of
+    ``frames`` frames from its start (``None``: as many as fit). Files shorter than
+    one clip are skipped and counted.
+    """
+
+    path: Path
+    frames: int
+    clips_per_video: int | None
+    max_clips: int | None = None
+    skipped: list[str] = field(default_factory=list)
+    files: int = 0
+
+    def _paths(self) -> list[Path]:
+        if self.path.is_file():
+            return [self.path]
+        if self.path.is_dir():
+            return sorted(p for p in self.path.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
+        raise FileNotFoundError(f"{str(self.path)!r}: expected a video file or a folder of videos")
+
+    def clips(self) -> Iterator[torch.Tensor]:
+        from ..data.io import read_video
+
+        paths = self._paths()
+        if not paths:
+            raise FileNotFoundError(f"{str(self.path)!r}: no video file ({', '.join(VIDEO_SUFFIXES)}) found")
+        self.files, count = len(paths), 0
+        for p in paths:
+            limit = None if self.clips_per_video is None else self.frames * self.clips_per_video
+            video = read_video(p, max_frames=limit)  # [3, T, H, W]
+            n = video.shape[1] // self.frames
+            if n == 0:
+                self.skipped.append(str(p))
+                continue
+            for k in range(n):
+                yield video[:, k * self.frames : (k + 1) * self.frames]
+                count += 1
+                if self.max_clips is not None and count >= self.max_clips:
+                    return
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "kind": "file" if self.path.is_file() else "folder",
+            "path": str(self.path),
+            "files": self.files,
+            "clips_per_video": self.clips_per_video if self.clips_per_video is not None else "all",
+            "skipped_short_files": self.skipped,
+        }
+
+
+def _batched(clips: Iterator[torch.Tensor], batch_size: int, keep: list[torch.Tensor] | None) -> Iterator[torch.Tensor]:
+    """Stack consecutive clips of equal shape into batches; optionally keep uint8 copies."""
+    pending: list[torch.Tensor] = []
+    for clip in clips:
+        if keep is not None:
+            keep.append(((clip + 1) * 127.5).round_().clamp_(0, 255).to(torch.uint8))
+        if pending and (len(pending) == batch_size or pending[0].shape != clip.shape):
+            yield torch.stack(pending)
+            pending = []
+        pending.append(clip)
+    if pending:
+        yield torch.stack(pending)
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from err
+
+
+def _name_list(allowed: Sequence[str]):
+    def parse(text: str) -> list[str]:
+        names = [v.strip() for v in text.split(",") if v.strip()]
+        bad = [n for n in names if n not in allowed]
+        if bad:
+            raise argparse.ArgumentTypeError(f"unknown metric(s) {bad}; expected names from {list(allowed)}")
+        return names
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``vidgan-eval`` argument parser."""
+    ap = argparse.ArgumentParser(
+        prog="vidgan-eval",
+        description="Score generated videos against real videos: FVD, I3D FID/IS/KID, frame FID/IS/KID, PSD.",
+    )
+    ap.add_argument("--real", type=Path, required=True, help="video file or folder of real videos")
+    fake = ap.add_mutually_exclusive_group(required=True)
+    fake.add_argument("--fake", type=Path, help="video file or folder of generated videos")
+    ap.add_argument("--frames", type=int, default=16, help="frames per clip (default 16)")
+    ap.add_argument("--clips-per-video", type=int, default=None,
+                    help="clips cut from each video (default: 1 per file of a folder, all of a single file)")
+    ap.add_argument("--max-clips", type=int, default=None, help="stop after this many clips per side")
+    ap.add_argument("--metrics", type=_name_list(VIDEO_METRICS), default=list(VIDEO_METRICS),
+                    help=f"I3D metrics, comma-separated from {','.join(VIDEO_METRICS)} (default all)")
+    ap.add_argument("--i3d-weights", default=None,
+                    help=f"InceptionI3d weight file (default: ${I3D_WEIGHTS_ENV})")
+    ap.add_argument("--random-i3d", action="store_true",
+                    help="use a randomly initialised I3D (smoke tests only; scores are not comparable)")
+    ap.add_argument("--i3d-width", type=float, default=1.0, help="I3D channel multiplier (random I3D only)")
+    ap.add_argument("--preset", choices=sorted(PRESETS), default="reference", help="preprocessing preset")
+    ap.add_argument("--size", type=int, default=None, help="override the preset's input size (non-standard)")
+    ap.add_argument("--covariance", choices=("unbiased", "biased"), default="unbiased")
+    ap.add_argument("--is-splits", type=int, default=10)
+    ap.add_argument("--kid-subsets", type=int, default=100)
+    ap.add_argument("--kid-subset-size", type=int, default=1000)
+    ap.add_argument("--frame-metrics", type=_name_list(FRAME_METRICS), default=[],
+                    help="frame-level metrics through torch-fidelity, from fid,is,kid (default none)")
+    ap.add_argument("--inception-weights", default=None,
+                    help="InceptionV3 weights for the frame metrics (torch-fidelity's file)")
+    ap.add_argument("--frame-extractor", default=INCEPTION_EXTRACTOR, help=argparse.SUPPRESS)
+    ap.add_argument("--psd-frames", type=_int_list, default=None,
+                    help="1-based frames for power spectra, e.g. 1,10,25,50")
+    ap.add_argument("--psd-groups", type=int, default=3, help="sets for the PSD mean/std (default 3)")
+    ap.add_argument("--psd-plot", type=Path, default=None, help="write the PSD comparison PNG here")
+    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--seed", type=int, default=0, help="seed for KID/IS subsets and random weights")
+    ap.add_argument("--json", type=Path, default=None, help="write the scores and protocols here")
+    return ap
+
+
+def _table(scores: dict[str, Score]) -> str:
+    rows = [("metric", "value", "std", "clips real/fake", "frames", "preset", "weights")]
+    for name, s in scores.items():
+        p = s.protocol
+        net = p.get("network", {})
+        sha = str(net.get("weights_sha256", "")) if isinstance(net, dict) else ""
+        clips = f"{p.get('clips_real', '-')}/{p.get('clips_fake', p.get('clips', '-'))}"
+        pre = p.get("preprocess")
+        preset = pre.get("name", "") if isinstance(pre, dict) else "extractor"
+        frames = p.get("frames_per_clip", p.get("frames", ""))
+        std = "-" if s.std is None else f"{s.std:.6g}"
+        rows.append((name, f"{s.value:.6g}", std, clips, str(frames), str(preset), sha[:12]))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+
+
+def _run(args: argparse.Namespace) -> int:
+    for name in ("frames", "batch_size", "is_splits", "kid_subsets", "kid_subset_size", "psd_groups"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')}: expected a positive integer, got {getattr(args, name)}")
+    if args.random_i3d and args.i3d_weights:
+        raise ValueError("--random-i3d and --i3d-weights exclude each other")
+    torch.manual_seed(args.seed)
+    preset = get_preset(args.preset)
+    if args.size is not None:
+        preset = replace(preset, name=f"{preset.name}@{args.size}", size=args.size)
+    i3d = (
+        load_i3d(random_weights=True, width=args.i3d_width, device=args.device)
+        if args.random_i3d
+        else load_i3d(args.i3d_weights, device=args.device)
+    )
+    sources: dict[str, VideoFiles] = {}
+    for side, path in (("real", args.real), ("fake", args.fake)):
+        per_video = args.clips_per_video if args.clips_per_video is not None else (None if path.is_file() else 1)
+        sources[side] = VideoFiles(path, args.frames, per_video, args.max_clips)
+    need_pixels = bool(args.frame_metrics) or args.psd_frames is not None
+    kept: dict[str, list[torch.Tensor] | None] = {s: ([] if need_pixels else None) for s in sources}
+
+    real_batches = _batched(sources["real"].clips(), args.batch_size, kept["real"])
+    fake_batches = _batched(sources["fake"].clips(), args.batch_size, kept["fake"])
+    scores: dict[str, Score] = {}
+    if args.metrics:
+        scores.update(evaluate_videos(
+            real_batches, fake_batches, i3d=i3d, metrics=args.metrics, preprocess=preset, frames=args.frames,
+            estimator=args.covariance, is_splits=args.is_splits, kid_subsets=args.kid_subsets,
+            kid_subset_size=args.kid_subset_size, seed=args.seed,
+        ))  # fmt: skip
+    else:  # only frame metrics / PSD: read the clips without running the I3D
+        for batches in (real_batches, fake_batches):
+            collections.deque(batches, maxlen=0)
+
+    pixels: dict[str, torch.Tensor] = {}
+    if need_pixels:
+        for side, clips in kept.items():
+            shapes = {tuple(c.shape) for c in clips or []}
+            if len(shapes) != 1:
+                raise ValueError(f"{side}: frame metrics and PSD need clips of one size, got shapes {sorted(shapes)}")
+            pixels[side] = torch.stack(clips)  # type: ignore[arg-type]
+    if args.frame_metrics:
+        from .fidelity import frame_metrics
+
+        scores.update(frame_metrics(
+            pixels["real"], pixels["fake"], metrics=args.frame_metrics, feature_extractor=args.frame_extractor,
+            feature_extractor_weights_path=args.inception_weights, batch_size=max(args.batch_size, 32),
+            device=args.device, is_splits=args.is_splits, kid_subsets=args.kid_subsets,
+            kid_subset_size=args.kid_subset_size, seed=args.seed,
+        ))  # fmt: skip
+
+    report: dict[str, object] = {
+        "sources": {side: src.describe() for side, src in sources.items()},
+        "samples": {
+            "real_clips": next(iter(scores.values())).protocol.get("clips_real") if scores else None,
+            "fake_clips": next(iter(scores.values())).protocol.get("clips_fake") if scores else None,
+            "frames_per_clip": args.frames,
+        },
+        "weights": {
+            "i3d": {"path": i3d.weights_path, "sha256": i3d.weights_sha256 or "random"},
+        },
+        "protocol": {
+            "preprocess": preset.to_dict(),
+            "frames": args.frames,
+            "covariance": args.covariance,
+            "sqrtm": FRECHET_METHOD,
+            "i3d": {"num_classes": i3d.num_classes, "width": i3d.width, "bn_eps": i3d.bn_eps},
+            "device": str(args.device),
+            "seed": args.seed,
+        },
+        "scores": {name: s.to_dict() for name, s in scores.items()},
+    }
+    for name in ("frame_fid", "frame_is", "frame_kid"):
+        if name in scores:
+            net = scores[name].protocol["network"]
+            report["weights"]["inception"] = {"path": net["weights_path"], "sha256": net["weights_sha256"]}  # type: ignore[index]
+            break
+    if need_pixels and report["samples"]["real_clips"] is None:  # type: ignore[index]
+        report["samples"].update(real_clips=len(pixels["real"]), fake_clips=len(pixels["fake"]))  # type: ignore[union-attr]
+
+    if args.psd_frames is not None:
+        idx = [f - 1 for f in args.psd_frames]
+        spectra = {side: power_spectrum(pixels[side].float().div_(127.5).sub_(1.0), idx) for side in ("real", "fake")}
+        psd_json: dict[str, object] = {
+            "frames_1based": args.psd_frames,
+            "groups": args.psd_groups,
+            "frequencies": psd_frequencies(*pixels["real"].shape[-2:]).tolist(),
+        }
+        for side, spec in spectra.items():
+            mean, std = psd_summary(spec, min(args.psd_groups, spec.shape[0]))
+            psd_json[side] = {"mean": mean.tolist(), "std": std.tolist()}
+        report["psd"] = psd_json
+        if args.psd_plot is not None:
+            plot_power_spectra(spectra["real"], spectra["fake"], args.psd_plot, frames=idx, groups=args.psd_groups)
+
+    print(_table(scores) if scores else "no scores requested")
+    if args.random_i3d:
+        print("note: random I3D weights; these numbers only compare runs with the same --seed and width")
+    for side, src in sources.items():
+        if src.skipped:
+            print(f"warning: {len(src.skipped)} {side} file(s) shorter than {args.frames} frames were skipped",
+                  file=sys.stderr)  # fmt: skip
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``vidgan-eval``; returns the process exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except (FileNotFoundError, ValueError, RuntimeError) as err:
+        print(f"vidgan-eval: error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
