@@ -22,11 +22,20 @@ from vidgan_blocks.training import DistributedContext
 
 __all__ = [
     "DictItems",
+    "PredictionTrainer",
     "Stopwatch",
+    "VideoTrainer",
+    "add_metric_args",
     "apply_overrides",
     "base_parser",
+    "cascade_run",
+    "evaluate",
+    "loss_history",
+    "prediction_outputs",
     "prepare_synthetic",
+    "real_clips",
     "set_threads",
+    "single_run",
     "video_folder",
     "write_summary",
 ]
@@ -147,3 +156,199 @@ def write_summary(out: Path, summary: Mapping[str, Any]) -> Path:
     tmp.write_text(json.dumps(_plain(summary), indent=2, sort_keys=False))
     os.replace(tmp, path)
     return path
+
+
+# ---------------------------------------------------------------------------- trainers
+
+from vidgan_blocks.data import frames_grid, save_video  # noqa: E402
+from vidgan_blocks.ops import spatial_upsample, temporal_repeat  # noqa: E402
+from vidgan_blocks.recurrent.motion import combine_flows, expected_flow, flow_to_rgb  # noqa: E402
+from vidgan_blocks.training import (  # noqa: E402
+    EMAMixin,
+    FrameConditionalMixin,
+    GANTrainer,
+    StandingStatsMixin,
+    TrainerConfig,
+)
+
+
+class VideoTrainer(EMAMixin, StandingStatsMixin, GANTrainer):
+    """Video synthesis (DVD-GAN A.3): EMA of G's weights and standing per-frame BN statistics."""
+
+
+class PredictionTrainer(EMAMixin, StandingStatsMixin, FrameConditionalMixin, GANTrainer):
+    """Video prediction (DVD-GAN-FP A.4, TrIVD-GAN-FP E.2): G continues the first ``cond_frames`` frames."""
+
+
+# ---------------------------------------------------------------------------- metrics
+
+_NO_WEIGHTS = ("metrics skipped: no I3D weight file was given (--i3d-weights or $VIDGAN_I3D_WEIGHTS); "
+               "score saved samples later with vidgan-eval")
+
+
+def add_metric_args(p: argparse.ArgumentParser) -> None:
+    """``--i3d-weights`` and ``--eval-samples``: the metrics run at the end only with a weight file."""
+    p.add_argument("--i3d-weights", default=os.environ.get("VIDGAN_I3D_WEIGHTS"),
+                   help="local I3D weight file; FVD / I3D FID / I3D IS are computed only when given")
+    p.add_argument("--eval-samples", type=int, default=None, help="videos per set for the metrics (default: the preset's)")
+
+
+def real_clips(dataset: Dataset, n: int) -> torch.Tensor:
+    """The first ``n`` clips of a recipe dataset (wrapping around), ``(n, 3, T, H, W)``."""
+    return torch.stack([dataset[i % len(dataset)]["video"] for i in range(n)])  # type: ignore[arg-type]
+
+
+def evaluate(weights: str | None, real: torch.Tensor, fake: torch.Tensor, device: torch.device,
+             metrics: tuple[str, ...] = ("fvd", "fid", "is")) -> dict[str, Any]:
+    """FVD, I3D FID and I3D IS of ``fake`` against ``real``, or a note when no weights were given."""
+    if not weights:
+        return {"note": _NO_WEIGHTS}
+    from vidgan_blocks.metrics import evaluate_videos, load_i3d
+
+    i3d = load_i3d(weights, device=device)
+    scores = evaluate_videos(real.to(device), fake.to(device), i3d=i3d, metrics=metrics, batch_size=8)
+    return {"weights": str(weights), "num_videos": int(fake.shape[0]), **{k: v.to_dict() for k, v in scores.items()}}
+
+
+def loss_history(result: Mapping[str, Any]) -> dict[str, float]:
+    """The last logged losses of a trainer summary."""
+    return {k: v for k, v in result["counters"]["history"].items() if k.startswith("loss/")}
+
+
+# ---------------------------------------------------------------------------- prediction outputs
+
+
+def _separator(like: torch.Tensor) -> torch.Tensor:
+    return torch.ones_like(like[:, :, :1])  # one white frame
+
+
+@torch.no_grad()
+def prediction_outputs(generator: torch.nn.Module, clips: torch.Tensor, cond_frames: int, folder: Path, *,
+                       seed: int = 0) -> tuple[torch.Tensor, list[Path]]:
+    """Predict the continuation of real clips and draw it next to the truth.
+
+    Writes ``prediction.png`` (one row per clip: conditioning frames | prediction |
+    ground truth, split by white frames) and, when G's recurrent units predict
+    warping kernels (TSRU, PTSRU, K-TrajGRU), ``motion_fields.png``: per clip a row
+    of predicted frames above the flow of every step as colours (TrIVD-GAN-FP
+    section 4 and Figure 3: expected kernel displacements, combined coarse to fine).
+
+    Returns:
+        ``(conditioning ++ prediction, written files)``.
+
+    Shape:
+        - clips: ``(N, 3, C + T, H, W)``; output video ``(N, 3, C + T, H, W)``
+    """
+    dev = next(generator.parameters()).device
+    clips = clips.to(dev)
+    cond, truth = clips[:, :, :cond_frames], clips[:, :, cond_frames:]
+    n = clips.shape[0]
+    gen = torch.Generator(device=dev).manual_seed(seed)
+    z = torch.randn(n, int(generator.z_dim), generator=gen, device=dev)
+    y = None if generator.num_classes is None else torch.zeros(n, dtype=torch.long, device=dev)
+    was_training = generator.training
+    generator.eval()
+    try:
+        pred, kernels = generator(z, y, cond_frames=cond, frames=truth.shape[2], return_motion=True)
+    finally:
+        generator.train(was_training)
+    pred = pred.float().clamp(-1, 1)
+    folder.mkdir(parents=True, exist_ok=True)
+    sep = _separator(cond)
+    written = [folder / "prediction.png"]
+    frames_grid(torch.cat([cond, sep, pred, sep, truth], dim=2).cpu(), written[0])
+    if kernels:
+        flow = combine_flows([expected_flow(k.float()) for k in kernels])  # [N, 2, T, h, w], finest unit
+        rgb = flow_to_rgb(flow)
+        factor = pred.shape[-1] // rgb.shape[-1]
+        if factor > 1:
+            rgb = spatial_upsample(rgb, factor)
+        rows = torch.stack([pred, rgb], 1).flatten(0, 1)  # [2N, 3, T, H, W]: prediction, flow, ...
+        written.append(folder / "motion_fields.png")
+        frames_grid(rows.cpu(), written[-1])
+    return torch.cat([cond, pred], dim=2), written
+
+
+# ---------------------------------------------------------------------------- one generator, one D
+
+
+def single_run(
+    *,
+    recipe: str,
+    args: argparse.Namespace,
+    ctx: Any,
+    out: Path,
+    clock: Stopwatch,
+    generator: torch.nn.Module,
+    discriminator: torch.nn.Module,
+    dataset: Dataset,
+    config: TrainerConfig,
+    ema_decay: float,
+    ema_start: int,
+    passes: int,
+    stats_batch: int,
+    num_samples: int,
+    cond_frames: int | None = None,
+    model_config: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """Train one G against one (multi-)D, then write samples, metrics and ``summary.json``.
+
+    ``cond_frames`` switches to video prediction (:class:`PredictionTrainer`,
+    prediction and motion-field PNGs). Every rank calls this; rank 0 writes.
+    Returns the summary on rank 0.
+    """
+    t0 = time.perf_counter()
+    kwargs: dict[str, Any] = dict(ema_decay=ema_decay, ema_start=ema_start, standing_passes=passes)
+    cls: type[GANTrainer] = VideoTrainer
+    if cond_frames is not None:
+        cls, kwargs["cond_frames"] = PredictionTrainer, cond_frames
+    trainer = cls(generator, discriminator, dataset, config, context=ctx, model_config=dict(model_config or {}),
+                  **kwargs)
+    summary = None
+    try:
+        result = trainer.fit()
+        clock.lap("train", t0)
+        t0 = time.perf_counter()
+        trainer.standing_stats(batch_size=stats_batch)  # every rank: the passes may reduce across ranks
+        if ctx.is_main:
+            samples = out / "samples"
+            g = trainer.eval_model()
+            n_eval = args.eval_samples or num_samples
+            real = real_clips(dataset, max(num_samples, n_eval))
+            files: list[Path] = []
+            if cond_frames is not None:
+                fake, files = prediction_outputs(g, real, cond_frames, samples, seed=args.seed)
+            else:
+                total = max(num_samples, n_eval)
+                fake = torch.cat([trainer.sample(min(num_samples, total - i), model=g,
+                                                 generator=torch.Generator(device=trainer.device).manual_seed(args.seed + i))
+                                  for i in range(0, total, num_samples)])
+            fake = fake.cpu()
+            save_video(fake[:num_samples], samples / "samples.mp4")
+            frames_grid(fake[:num_samples], samples / "samples.png")
+            clock.lap("sampling", t0)
+            t0 = time.perf_counter()
+            metrics = evaluate(getattr(args, "i3d_weights", None), real[:n_eval], fake[:n_eval], trainer.device)
+            clock.lap("metrics", t0)
+            summary = {
+                "recipe": recipe,
+                "preset": args.preset,
+                "data": str(args.data or out / "synthetic"),
+                "steps": result["step"],
+                "losses": loss_history(result),
+                "seconds": {"total": clock.total, **clock.sections},
+                "metrics": metrics,
+                **dict(extra or {}),
+                "files": {
+                    "checkpoints": str(out / "checkpoints"),
+                    "logs": str(out / "logs"),
+                    "samples": sorted(str(p) for p in samples.iterdir()),
+                },
+            }
+            write_summary(out, summary)
+            print(f"done in {clock.total:.0f} s; summary: {out / 'summary.json'}")
+    finally:
+        trainer.close()
+    ctx.barrier()
+    return summary
