@@ -22,6 +22,7 @@ from vidgan_blocks.training import DistributedContext
 
 __all__ = [
     "DictItems",
+    "PredictionPreset",
     "PredictionTrainer",
     "Stopwatch",
     "VideoTrainer",
@@ -31,6 +32,7 @@ __all__ = [
     "cascade_run",
     "evaluate",
     "loss_history",
+    "prediction_main",
     "prediction_outputs",
     "prepare_synthetic",
     "real_clips",
@@ -177,7 +179,20 @@ class VideoTrainer(EMAMixin, StandingStatsMixin, GANTrainer):
 
 
 class PredictionTrainer(EMAMixin, StandingStatsMixin, FrameConditionalMixin, GANTrainer):
-    """Video prediction (DVD-GAN-FP A.4, TrIVD-GAN-FP E.2): G continues the first ``cond_frames`` frames."""
+    """Video prediction (DVD-GAN-FP A.4, TrIVD-GAN-FP E.2): G continues the first ``cond_frames`` frames.
+
+    ``d_labels=False`` keeps labels away from an unconditional D while G still takes
+    one (TrIVD-GAN-FP's G has a single dummy class whose embedding is a constant).
+    """
+
+    def __init__(self, *args: Any, d_labels: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.d_labels = bool(d_labels)
+
+    def discriminate(self, view: dict[str, torch.Tensor]) -> Any:
+        if not self.d_labels:
+            view = {k: v for k, v in view.items() if k != "label"}
+        return super().discriminate(view)
 
 
 # ---------------------------------------------------------------------------- metrics
@@ -291,6 +306,7 @@ def single_run(
     cond_frames: int | None = None,
     model_config: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
+    trainer_kwargs: Mapping[str, Any] | None = None,
 ) -> dict[str, Any] | None:
     """Train one G against one (multi-)D, then write samples, metrics and ``summary.json``.
 
@@ -299,7 +315,7 @@ def single_run(
     Returns the summary on rank 0.
     """
     t0 = time.perf_counter()
-    kwargs: dict[str, Any] = dict(ema_decay=ema_decay, ema_start=ema_start, standing_passes=passes)
+    kwargs: dict[str, Any] = dict(ema_decay=ema_decay, ema_start=ema_start, standing_passes=passes, **(trainer_kwargs or {}))
     cls: type[GANTrainer] = VideoTrainer
     if cond_frames is not None:
         cls, kwargs["cond_frames"] = PredictionTrainer, cond_frames
@@ -352,3 +368,91 @@ def single_run(
         trainer.close()
     ctx.barrier()
     return summary
+
+
+# ---------------------------------------------------------------------------- video prediction recipes
+
+
+@dataclasses.dataclass(frozen=True)
+class PredictionPreset:
+    """A video-prediction setup: ``g.cond_frames`` given frames, ``g.frames`` predicted ones."""
+
+    g: Any  # FramePredictionConfig
+    d: Any  # DiscriminatorConfig (frame conditioning on)
+    resolution: int
+    stride: int
+    lr_g: float
+    lr_d: float
+    ortho_reg: float
+    batch: int
+    effective_batch: int
+    steps: int
+    ema_start: int
+    ema_decay: float
+    passes: int
+    stats_batch: int
+    synthetic_clips: int
+    num_samples: int
+    log_every: int
+    checkpoint_every: int
+
+
+def prediction_main(argv: Any, presets: Mapping[str, PredictionPreset], *, recipe: str, description: str,
+                    studies: bool = False) -> dict[str, Any] | None:
+    """Parse arguments, build the data and models of a prediction preset, train, write outputs.
+
+    With ``studies``, ``--decomposition`` picks any named discriminator decomposition
+    (TrIVD-GAN-FP Table 1) and ``--unit`` any recurrent unit (Table 2).
+    """
+    from vidgan_blocks.discriminators import DECOMPOSITIONS
+    from vidgan_blocks.generators import RECURRENT_UNIT_NAMES, build_generator
+    from vidgan_blocks.training import init_distributed
+
+    parser = base_parser(description, presets)
+    if studies:
+        parser.add_argument("--decomposition", choices=sorted(DECOMPOSITIONS), default=None,
+                            help="discriminator decomposition (TrIVD-GAN-FP Table 1); default: the preset's")
+        parser.add_argument("--unit", choices=RECURRENT_UNIT_NAMES, default=None,
+                            help="recurrent unit of G (TrIVD-GAN-FP Table 2); default: the preset's")
+    add_metric_args(parser)
+    args = parser.parse_args(argv)
+    ctx = init_distributed(args.device)
+    set_threads(args.threads, ctx.device)
+    torch.manual_seed(args.seed)
+    P = apply_overrides(presets[args.preset], batch=args.batch_size)
+    if studies:
+        P = dataclasses.replace(P, g=apply_overrides(P.g, recurrent=args.unit),
+                                d=apply_overrides(P.d, decomposition=args.decomposition))
+    steps = (parse_steps(args.steps, 1) or [P.steps])[0]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    clock = Stopwatch()
+
+    t0 = time.perf_counter()
+    frames = P.g.cond_frames + P.g.frames
+    data_root = args.data or prepare_synthetic(
+        out / "synthetic", ctx, n=P.synthetic_clips, frames=frames * P.stride, resolution=P.resolution,
+        num_classes=6, seed=args.seed,
+    )
+    dataset = video_folder(data_root, frames=frames, stride=P.stride, resolution=P.resolution, seed=args.seed,
+                           split_file=args.split_file, cache_dir=out / "index")
+    clock.lap("data", t0)
+
+    G = build_generator(P.g)
+    D = P.d.build()
+    config = TrainerConfig(
+        batch_size=P.batch, accumulation=TrainerConfig.accumulation_for(P.effective_batch, P.batch, ctx.world_size),
+        lr_g=P.lr_g, lr_d=P.lr_d, ortho_reg=P.ortho_reg, max_steps=steps, seed=args.seed, out_dir=str(out),
+        resume="never" if args.fresh else "latest", log_every=P.log_every, checkpoint_every=P.checkpoint_every,
+        num_workers=args.workers, progress=ctx.is_main, tensorboard=False,
+    )
+    return single_run(
+        recipe=recipe, args=args, ctx=ctx, out=out, clock=clock, generator=G, discriminator=D, dataset=dataset,
+        config=config, ema_decay=P.ema_decay, ema_start=P.ema_start, passes=P.passes, stats_batch=P.stats_batch,
+        num_samples=P.num_samples, cond_frames=P.g.cond_frames, trainer_kwargs={"d_labels": P.d.num_classes is not None},
+        model_config={"generator": P.g.to_dict(), "discriminator": P.d.to_dict()},
+        extra={"video": {"cond_frames": P.g.cond_frames, "predicted_frames": P.g.frames, "resolution": P.resolution,
+                         "stride": P.stride},
+               "models": {"recurrent": P.g.recurrent, "decomposition": P.d.decomposition, "g_ch": P.g.ch,
+                          "d_ch": P.d.ch}},
+    )

@@ -17,7 +17,8 @@ import dataclasses
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # recipes/_common.py
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
 from dvd_gan_kinetics import D_MULTIPLIERS, Preset, main, paper_preset, tiny_preset  # noqa: E402
 

@@ -16,6 +16,8 @@ from .conftest import RECIPES, recipe_module
 MICRO = {
     "dvd_gan_kinetics": ["--steps", "2"],
     "dvd_gan_ucf101": ["--steps", "2"],
+    "trivd_gan_fp_kinetics": ["--steps", "2"],
+    "trivd_gan_fp_bair": ["--steps", "1", "--decomposition", "cropped_downsampled"],
 }
 
 
@@ -87,3 +89,26 @@ def test_dvd_gan_ucf101_paper_preset() -> None:
     P = recipe_module("dvd_gan_ucf101").PRESETS["paper"]
     assert (P.resolution, P.g.frames, P.num_classes, P.g.ch, P.g.multipliers) == (128, 16, 101, 64, (16, 16, 8, 4, 2, 1))
     assert (P.d_ch, P.d_mult, P.g.recurrent) == (128, (1, 2, 4, 8, 16, 16), "mconv_gru")
+
+
+@pytest.mark.parametrize(
+    ("recipe", "preset", "g_ch", "d_ch", "cond", "pred", "lrs"),
+    [
+        ("trivd_gan_fp_kinetics", "paper", 48, 48, 5, 11, (1e-4, 5e-4)),
+        ("trivd_gan_fp_kinetics", "paper_large", 120, 120, 5, 11, (1e-4, 5e-4)),
+        ("trivd_gan_fp_bair", "paper", 48, 92, 1, 15, (2e-5, 3e-5)),
+    ],
+)
+def test_trivd_gan_fp_paper_presets(recipe, preset, g_ch, d_ch, cond, pred, lrs, fast_sn) -> None:
+    from vidgan_blocks.generators import build_generator
+
+    P = recipe_module(recipe).PRESETS[preset]
+    assert (P.g.ch, P.g.multipliers, P.g.base_size, P.g.recurrent) == (g_ch, (8, 8, 4, 2), 8, "tsru_p")
+    assert (P.g.cond_frames, P.g.frames, P.resolution, P.stride) == (cond, pred, 64, 1)
+    assert (P.d.decomposition, P.d.ch, P.d.multipliers, P.d.mixed_projection) == ("trivd_stronger", d_ch, (2, 4, 8, 16, 16), True)
+    assert ((P.lr_g, P.lr_d), P.ortho_reg, P.effective_batch, P.ema_start) == (lrs, 1e-4, 512, 20_000)
+    G = _meta(lambda: build_generator(P.g))
+    D = _meta(P.d.build)
+    assert D.names() == ["spatial", "cropped", "temporal"]
+    assert G.resolution == 64 and len(G.units) == 3 and all(u.recurrent is not None for u in G.units)
+    assert g_ch * 8 in _widths(G) and d_ch * 16 in _widths(D)
