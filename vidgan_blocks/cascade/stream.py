@@ -19,7 +19,8 @@ __all__ = ["VideoStreamWriter"]
 class VideoStreamWriter:
     """Append frames to an H.264 mp4 as they are produced (batches are tiled as a grid).
 
-    The encoder settings match :func:`vidgan_blocks.data.save_video` (yuv420p,
+    A batch of one is written as is; larger batches are tiled with
+    :func:`~vidgan_blocks.data.video_grid`. The encoder settings match :func:`vidgan_blocks.data.save_video` (yuv420p,
     near-lossless), so a streamed file decodes like one written in one go. Use as
     a context manager or call :meth:`close`.
 
@@ -50,7 +51,8 @@ class VideoStreamWriter:
             - chunk: ``(B, 3, t, H, W)`` in [-1, 1], the same B, H, W at every call
         """
         check_video(chunk, "chunk", channels=3)
-        tiled = video_grid(chunk.detach().float().cpu(), nrow=self.nrow)  # [3, t, H', W']
+        clip = chunk.detach().float().cpu()
+        tiled = clip[0] if clip.shape[0] == 1 else video_grid(clip, nrow=self.nrow)  # [3, t, H', W']
         frames = rearrange(to_uint8(tiled), "c t h w -> t h w c").contiguous().numpy()
         h, w = frames.shape[1:3]
         if self._stream is None:
