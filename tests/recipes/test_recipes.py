@@ -16,6 +16,8 @@ from .conftest import RECIPES, recipe_module
 MICRO = {
     "dvd_gan_kinetics": ["--steps", "2"],
     "dvd_gan_ucf101": ["--steps", "2"],
+    "dvd_gan_fp_kinetics": ["--steps", "2"],
+    "dvd_gan_fp_bair": ["--steps", "1"],
     "trivd_gan_fp_kinetics": ["--steps", "2"],
     "trivd_gan_fp_bair": ["--steps", "1", "--decomposition", "cropped_downsampled"],
 }
@@ -112,3 +114,19 @@ def test_trivd_gan_fp_paper_presets(recipe, preset, g_ch, d_ch, cond, pred, lrs,
     assert D.names() == ["spatial", "cropped", "temporal"]
     assert G.resolution == 64 and len(G.units) == 3 and all(u.recurrent is not None for u in G.units)
     assert g_ch * 8 in _widths(G) and d_ch * 16 in _widths(D)
+
+
+@pytest.mark.parametrize(("recipe", "cond", "pred"), [("dvd_gan_fp_kinetics", 5, 11), ("dvd_gan_fp_bair", 1, 15)])
+def test_dvd_gan_fp_paper_presets(recipe, cond, pred, fast_sn) -> None:
+    from vidgan_blocks.generators import build_generator
+
+    P = recipe_module(recipe).PRESETS["paper"]
+    assert (P.g.ch, P.g.multipliers, P.g.encoder_ch, P.g.encoder_multipliers) == (128, (8, 8, 8, 4, 2), 128, (2, 4, 8, 16, 16))
+    assert (P.g.cond_frames, P.g.frames, P.resolution, P.stride, P.g.num_classes) == (cond, pred, 64, 1, None)
+    assert (P.g.recurrent, P.g.recurrent_channels, P.g.unet_skips, P.g.state_kernel) == ("mconv_gru", 512, True, 1)
+    assert (P.d.decomposition, P.d.ch, P.d.multipliers, P.d.k, P.d.frame_conditioning) == ("dvd_gan_fp", 128, (2, 4, 8, 16, 16), 8, True)
+    assert (P.lr_g, P.lr_d, P.effective_batch) == (1e-4, 2e-4, 512)
+    G = _meta(lambda: build_generator(P.g))
+    D = _meta(P.d.build)
+    assert D.names() == ["spatial", "temporal"] and G.resolution == 64 and G.cond_frames == cond
+    assert 128 * 16 in _widths(D) and 512 in _widths(G)
