@@ -29,7 +29,10 @@ __all__ = [
     "add_metric_args",
     "apply_overrides",
     "base_parser",
-    "cascade_run",
+    "CascadePreset",
+    "LevelSpec",
+    "cascade_main",
+    "without_matching",
     "evaluate",
     "loss_history",
     "prediction_main",
@@ -456,3 +459,172 @@ def prediction_main(argv: Any, presets: Mapping[str, PredictionPreset], *, recip
                "models": {"recurrent": P.g.recurrent, "decomposition": P.d.decomposition, "g_ch": P.g.ch,
                           "d_ch": P.d.ch}},
     )
+
+
+# ---------------------------------------------------------------------------- cascades (CVG, SSW-GAN)
+
+
+@dataclasses.dataclass(frozen=True)
+class LevelSpec:
+    """One cascade level: G and D configs, ``(f_t, f_s)`` to the level below, training window."""
+
+    g: Any  # CascadeFirstLevelConfig (level 1) or UpsamplingGeneratorConfig
+    d: Any  # DiscriminatorConfig
+    factors: tuple[int, int] = (1, 1)
+    window: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class CascadePreset:
+    """A cascade setup. ``frames``/``stride``/``resolution``: the top level's view of the data."""
+
+    levels: tuple[LevelSpec, ...]
+    frames: int
+    stride: int
+    resolution: int
+    num_classes: int | None
+    lr_g: float
+    lr_d: float
+    batch: int
+    effective_batch: int
+    steps: tuple[int, ...]
+    ema_start: int
+    ema_decay: float
+    passes: int
+    stats_batch: int
+    synthetic_clips: int
+    num_samples: int
+    log_every: int
+    checkpoint_every: int
+    long_frames: int
+
+
+def without_matching(P: CascadePreset) -> CascadePreset:
+    """The ablation of SSW-GAN Table 2 / CVG Table 3: upsampling levels keep D_S + D_T only."""
+    levels = tuple(dataclasses.replace(lv, d=dataclasses.replace(lv.d, decomposition="dvd_gan"))
+                   if lv.d.decomposition == "cascade_level" else lv for lv in P.levels)
+    return dataclasses.replace(P, levels=levels)
+
+
+def cascade_main(argv: Any, presets: Mapping[str, CascadePreset], *, recipe: str, description: str,
+                 matching_flag: bool = False) -> dict[str, Any] | None:
+    """Train a cascade level by level, then sample it unrolled and streamed, score it and write the summary.
+
+    With ``matching_flag``, ``--no-matching`` drops the matching discriminator of the
+    upsampling levels (SSW-GAN Table 2).
+    """
+    from vidgan_blocks.cascade import Cascade, Level, LevelOptim
+    from vidgan_blocks.data import ViewFactors
+    from vidgan_blocks.generators import build_generator
+    from vidgan_blocks.training import init_distributed
+
+    parser = base_parser(description, presets)
+    parser.add_argument("--levels", default=None, help="levels to train, in order (e.g. 2,3 once level 1 is done)")
+    if matching_flag:
+        parser.add_argument("--no-matching", action="store_true", help="ablation: no matching discriminator")
+    add_metric_args(parser)
+    args = parser.parse_args(argv)
+    ctx = init_distributed(args.device)
+    set_threads(args.threads, ctx.device)
+    torch.manual_seed(args.seed)
+    P = apply_overrides(presets[args.preset], batch=args.batch_size)
+    if getattr(args, "no_matching", False):
+        P = without_matching(P)
+    L = len(P.levels)
+    steps = parse_steps(args.steps, L) or list(P.steps)
+    levels_to_train = sorted({int(s) for s in (args.levels or ",".join(map(str, range(1, L + 1)))).split(",") if s.strip()})
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    clock = Stopwatch()
+
+    t0 = time.perf_counter()
+    data_root = args.data or prepare_synthetic(
+        out / "synthetic", ctx, n=P.synthetic_clips, frames=P.frames * P.stride, resolution=P.resolution,
+        num_classes=P.num_classes or 6, seed=args.seed,
+    )
+    dataset = video_folder(data_root, frames=P.frames, stride=P.stride, resolution=P.resolution, seed=args.seed,
+                           split_file=args.split_file, cache_dir=out / "index")
+    num_classes = None if P.num_classes is None else (len(dataset.base.classes) if args.data else P.num_classes)
+    clock.lap("data", t0)
+
+    optim = LevelOptim(lr_g=P.lr_g, lr_d=P.lr_d, n_dis=2)
+    levels = []
+    for i, spec in enumerate(P.levels):
+        g_cfg = dataclasses.replace(spec.g, num_classes=num_classes)
+        d_cfg = dataclasses.replace(spec.d, num_classes=num_classes)
+        # factors of level l make level l-1's view from level l's: stored on the upper level
+        levels.append(Level(build_generator(g_cfg), d_cfg.build(), factors=ViewFactors(*spec.factors) if i else None,
+                            window=spec.window, optim=optim, discriminator_config=d_cfg))
+    cascade = Cascade(levels)
+    if (out / "cascade.json").exists():  # levels finished earlier (resume, or --levels 2 after --levels 1)
+        done = Cascade.load(out, device=ctx.device)
+        for mine, theirs in zip(cascade, done):
+            if theirs._sampler is not None:
+                mine.freeze(theirs.sampler)
+
+    train_cfg = TrainerConfig(
+        batch_size=P.batch, accumulation=TrainerConfig.accumulation_for(P.effective_batch, P.batch, ctx.world_size),
+        seed=args.seed, out_dir=str(out), resume="never" if args.fresh else "latest", log_every=P.log_every,
+        checkpoint_every=P.checkpoint_every, num_workers=args.workers, progress=ctx.is_main, tensorboard=False,
+    )
+    results = {}
+    for l in levels_to_train:
+        t0 = time.perf_counter()
+        results[f"level{l}"] = cascade.train_level(
+            l, dataset, dataclasses.replace(train_cfg, max_steps=steps[l - 1]), passes=P.passes,
+            stats_batch=P.stats_batch, ema_decay=P.ema_decay, ema_start=P.ema_start, context=ctx,
+        )
+        clock.lap(f"train_level{l}", t0)
+
+    summary = None
+    if ctx.is_main and all(lv._sampler is not None for lv in cascade):
+        t0 = time.perf_counter()
+        samples = out / "samples"
+        n_eval = args.eval_samples or P.num_samples
+        outs = cascade.generate(max(P.num_samples, n_eval), passes=P.passes, stats_batch=P.stats_batch,
+                                seed=args.seed, return_levels=True)
+        outs = [o.cpu() for o in outs]
+        top = outs[-1]
+        for l, video in enumerate(outs, start=1):
+            save_video(video[: P.num_samples], samples / f"level{l}.mp4")
+        for l in range(1, L):
+            low, high = outs[l - 1][: P.num_samples], outs[l][: P.num_samples]
+            # the lower level enlarged and each frame shown f_t times, in the row above its upsampling
+            low_big = temporal_repeat(spatial_upsample(low, high.shape[-1] // low.shape[-1]), high.shape[2] // low.shape[2])
+            pairs = torch.stack([low_big, high], 1).flatten(0, 1)  # [2N, 3, T, H, W]
+            frames_grid(pairs, samples / f"level{l}_vs_level{l + 1}.png")
+            if l == L - 1:
+                for i in range(min(2, P.num_samples)):
+                    frames_grid(pairs[2 * i: 2 * i + 2], samples / f"pair{i}.png")
+        written = cascade.generate_stream(min(4, P.num_samples), frames=P.long_frames,
+                                          path=samples / "unrolled_long.mp4", passes=P.passes,
+                                          stats_batch=P.stats_batch, seed=args.seed)
+        clock.lap("sampling", t0)
+        t0 = time.perf_counter()
+        real = real_clips(dataset, n_eval)
+        metrics = evaluate(getattr(args, "i3d_weights", None), real, top[:n_eval], torch.device(ctx.device))
+        clock.lap("metrics", t0)
+        top_spec = P.levels[-1]
+        summary = {
+            "recipe": recipe,
+            "preset": args.preset,
+            "data": str(data_root),
+            "matching": not getattr(args, "no_matching", False),
+            "steps": {name: r["step"] for name, r in results.items()},
+            "losses": {name: loss_history(r) for name, r in results.items()},
+            "seconds": {"total": clock.total, **clock.sections},
+            "metrics": metrics,
+            "levels": [{"frames": int(o.shape[2]), "resolution": int(o.shape[-1])} for o in outs],
+            "window": {f"level{L}_train_frames": (top_spec.window * top_spec.factors[0]) if top_spec.window else None,
+                       "unrolled_frames": written},
+            "files": {
+                "cascade": str(out / "cascade.json"),
+                "checkpoints": {lv.name: str(out / lv.name / "checkpoints") for lv in cascade},
+                "logs": {lv.name: str(out / lv.name / "logs") for lv in cascade},
+                "samples": sorted(str(p) for p in samples.iterdir()),
+            },
+        }
+        write_summary(out, summary)
+        print(f"done in {clock.total:.0f} s; summary: {out / 'summary.json'}")
+    ctx.barrier()
+    return summary
