@@ -20,6 +20,10 @@ MICRO = {
     "dvd_gan_fp_bair": ["--steps", "1"],
     "trivd_gan_fp_kinetics": ["--steps", "2"],
     "trivd_gan_fp_bair": ["--steps", "1", "--decomposition", "cropped_downsampled"],
+    "ssw_gan_kinetics": ["--steps", "1", "--no-matching"],
+    "ssw_gan_bdd100k": ["--steps", "1"],
+    "cvg_ucf101": ["--steps", "1"],
+    "cvg_bdd100k": ["--steps", "1"],
 }
 
 
@@ -130,3 +134,55 @@ def test_dvd_gan_fp_paper_presets(recipe, cond, pred, fast_sn) -> None:
     D = _meta(P.d.build)
     assert D.names() == ["spatial", "temporal"] and G.resolution == 64 and G.cond_frames == cond
     assert 128 * 16 in _widths(D) and 512 in _widths(G)
+
+
+# recipe -> per level: (frames, resolution, window in, G ch, G per-unit multipliers, D ch, D multipliers, has matching)
+CASCADES = {
+    "cvg_kinetics": [
+        (24, 32, None, 128, (8, 8, 4, 2), 128, (2, 4, 8, 16, 16), False),
+        (48, 128, 6, 128, (8, 8, 4, 2, 1), 96, (1, 2, 4, 8, 16, 16), True),
+    ],
+    "ssw_gan_kinetics": [
+        (25, 32, None, 128, (8, 8, 4, 2), 128, (2, 4, 8, 16, 16), False),
+        (50, 128, 6, 128, (8, 8, 4, 2, 1), 96, (1, 2, 4, 8, 16, 16), True),
+    ],
+    "ssw_gan_bdd100k": [
+        (25, 32, None, 128, (8, 8, 4, 2), 128, (2, 4, 8, 16, 16), False),
+        (50, 64, 6, 96, (8, 4, 4, 2), 64, (2, 4, 8, 8, 16), True),
+        (100, 128, 6, 96, (8, 4, 4, 2, 2), 64, (1, 2, 4, 8, 8, 16), True),
+    ],
+    "cvg_ucf101": [
+        (8, 64, None, 128, (8, 8, 4, 2, 1), 128, (2, 4, 8, 16, 16), False),
+        (16, 128, None, 128, (8, 8, 4, 2, 1), 96, (1, 2, 4, 8, 16, 16), True),
+    ],
+    "cvg_bdd100k": [
+        (12, 64, None, 128, (8, 8, 4, 2, 1), 128, (2, 4, 8, 16, 16), False),
+        (24, 128, 6, 96, (8, 4, 4, 2, 2), 96, (1, 2, 4, 8, 16, 16), True),
+        (48, 256, 6, 96, (8, 4, 4, 4, 2, 1), 96, (1, 2, 4, 8, 8, 16, 16), True),
+    ],
+}
+
+
+@pytest.mark.parametrize("recipe", sorted(CASCADES))
+def test_cascade_paper_presets(recipe: str, fast_sn) -> None:
+    from vidgan_blocks.generators import build_generator
+
+    P = recipe_module(recipe).PRESETS["paper"]
+    expected = CASCADES[recipe]
+    assert len(P.levels) == len(expected)
+    assert (P.lr_g, P.lr_d, P.effective_batch) == (1e-4, 5e-4, 512)
+    frames, size = P.frames, P.resolution
+    for spec, (t, res, window, g_ch, g_units, d_ch, d_mult, matching) in zip(reversed(P.levels), reversed(expected)):
+        assert (frames, size, spec.window) == (t, res, window)
+        assert (spec.g.ch, spec.g.multipliers[1:], spec.d.ch, spec.d.multipliers) == (g_ch, g_units, d_ch, d_mult)
+        assert (spec.d.decomposition == "cascade_level") == matching
+        G = _meta(lambda: build_generator(spec.g))
+        D = _meta(spec.d.build)
+        if spec.window is None and matching:  # whole clips: G's input is the full lower level
+            assert spec.g.frames_in == frames // spec.factors[0]
+        assert G.config.ch == g_ch and ("matching" in D.names()) == matching
+        if hasattr(spec.g, "low_size"):
+            assert (spec.g.factor_t, spec.g.factor_s) == spec.factors and spec.g.low_size * spec.factors[1] == size
+        else:
+            assert spec.g.frames == frames and G.resolution == size
+        frames, size = frames // spec.factors[0], size // spec.factors[1]
