@@ -186,3 +186,13 @@ def test_cascade_paper_presets(recipe: str, fast_sn) -> None:
         else:
             assert spec.g.frames == frames and G.resolution == size
         frames, size = frames // spec.factors[0], size // spec.factors[1]
+
+
+def test_prediction_presets_match_library_builders(fast_sn) -> None:
+    from vidgan_blocks.generators import dvd_gan_fp_generator, trivd_gan_fp_generator
+
+    trivd = recipe_module("trivd_gan_fp_kinetics").PRESETS
+    fp = recipe_module("dvd_gan_fp_kinetics").PRESETS
+    assert trivd["paper"].g == _meta(lambda: trivd_gan_fp_generator(48)).config
+    assert trivd["paper_large"].g == _meta(lambda: trivd_gan_fp_generator(120)).config
+    assert fp["paper"].g == _meta(lambda: dvd_gan_fp_generator(64)).config
