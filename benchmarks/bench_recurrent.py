@@ -97,17 +97,19 @@ def bench_units(args, device: torch.device) -> None:
                 sync(device)
                 if r >= args.warmup:
                     times[name].append((time.perf_counter() - start) * 1e3)
-        results[label] = {name: statistics.median(v) for name, v in times.items()}
-    base_step = results["step"].get("ConvGRU")
-    base_unroll = results["unroll"].get("ConvGRU")
+        results[label] = {name: (statistics.median(v), min(v)) for name, v in times.items()}
     print(f"\nRecurrent units, forward+backward, {c} ch in/out, {s}x{s}, B={b}, T={t}, {device}")
-    print(f"{'unit':<24}{'params':>10}{'1 step ms':>12}{'x GRU':>8}{f'{t} steps ms':>14}{'x GRU':>8}")
+    print("median / min over rounds; x GRU = ratio to ConvGRU of the median / of the min")
+    print(f"{'unit':<24}{'params':>9}{'1 step ms':>18}{'x GRU':>12}{f'{t} steps ms':>20}{'x GRU':>12}")
     for name, unit in units.items():
         params = sum(p.numel() for p in unit.parameters())
-        step_ms, unroll_ms = results["step"][name], results["unroll"][name]
-        r1 = f"{step_ms / base_step:.2f}" if base_step else "-"
-        r2 = f"{unroll_ms / base_unroll:.2f}" if base_unroll else "-"
-        print(f"{name:<24}{params:>10}{step_ms:>12.2f}{r1:>8}{unroll_ms:>14.2f}{r2:>8}")
+        cells = []
+        for label in ("step", "unroll"):
+            med, low = results[label][name]
+            base = results[label].get("ConvGRU")
+            ratio = f"{med / base[0]:.2f} / {low / base[1]:.2f}" if base else "-"
+            cells.append((f"{med:.1f} / {low:.1f}", ratio))
+        print(f"{name:<24}{params:>9}{cells[0][0]:>18}{cells[0][1]:>12}{cells[1][0]:>20}{cells[1][1]:>12}")
     print("TrIVD-GAN-FP per training step: TSRU / ConvGRU = 354 / 284 = 1.25")
 
 

@@ -24,7 +24,7 @@ def test_factorized_matches_reference(hw):
 def test_factorized_widths():
     net = FactorizedKernelNet(128)
     assert net.conv_feat.out_channels == 64 and net.conv_select.out_channels == 9
-    assert (net.fc_hidden.in_features, net.fc_hidden.out_features) == (64 * 16, 64 * 8)
+    assert (net.fc_hidden.in_features, net.fc_hidden.out_features) == (64 * 16, 64)
     assert net.fc_out.out_features == 81
 
 

@@ -269,15 +269,15 @@ def paper_generator_configs() -> dict[str, Callable[..., nn.Module]]:
     out: dict[str, Callable[..., nn.Module]] = {}
     for res in (64, 128, 256):
         for t in (12, 48):
-            out[f"dvd_gan_{res}_{t}f"] = partial(dvd_gan_generator, res, t)
-    out["dvd_gan_fp_64"] = partial(dvd_gan_fp_generator, 64)
-    out["dvd_gan_fp_128"] = partial(dvd_gan_fp_generator, 128)
-    out["trivd_gan_fp_48"] = partial(trivd_gan_fp_generator, 48)
-    out["trivd_gan_fp_120"] = partial(trivd_gan_fp_generator, 120)
-    out["ssw_stage1_32"] = partial(ssw_stage1_generator, 32, 25)
-    out["cvg_kinetics_level1"] = partial(ssw_stage1_generator, 32, 24)
-    out["cvg_ucf101_level1"] = partial(ssw_stage1_generator, 64, 8)
-    out["cvg_bdd100k_level1"] = partial(ssw_stage1_generator, 64, 12)
+            out[f"dvd_gan_{res}_{t}f"] = partial(dvd_gan_generator, resolution=res, frames=t)
+    out["dvd_gan_fp_64"] = partial(dvd_gan_fp_generator, resolution=64)
+    out["dvd_gan_fp_128"] = partial(dvd_gan_fp_generator, resolution=128)
+    out["trivd_gan_fp_48"] = partial(trivd_gan_fp_generator, width=48)
+    out["trivd_gan_fp_120"] = partial(trivd_gan_fp_generator, width=120)
+    out["ssw_stage1_32"] = partial(ssw_stage1_generator, resolution=32, frames=25)
+    out["cvg_kinetics_level1"] = partial(ssw_stage1_generator, resolution=32, frames=24)
+    out["cvg_ucf101_level1"] = partial(ssw_stage1_generator, resolution=64, frames=8)
+    out["cvg_bdd100k_level1"] = partial(ssw_stage1_generator, resolution=64, frames=12)
     for dataset, level in _UPSAMPLING:
-        out[f"cascade_{dataset}_level{level}"] = partial(cascade_upsampling_generator, dataset, level)
+        out[f"cascade_{dataset}_level{level}"] = partial(cascade_upsampling_generator, dataset=dataset, level=level)
     return out

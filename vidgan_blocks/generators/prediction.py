@@ -31,7 +31,9 @@ from .dvd import DVDGenerator, RecurrentFactory, _check_multipliers
 __all__ = ["encoder_trunk", "FrameEncoder", "ConditioningSkip", "FramePredictionGenerator"]
 
 
-def encoder_trunk(ch: int, multipliers: Sequence[int], *, in_channels: int = 3, sn: bool = True) -> nn.ModuleList:
+def encoder_trunk(
+    ch: int, multipliers: Sequence[int], *, in_channels: int = 3, num_downsample: int | None = None, sn: bool = True
+) -> nn.ModuleList:
     """The residual trunk of a BigGAN / DVD-GAN spatial discriminator.
 
     One :class:`~vidgan_blocks.blocks.DBlock` per multiplier, block ``k`` with
@@ -39,7 +41,9 @@ def encoder_trunk(ch: int, multipliers: Sequence[int], *, in_channels: int = 3, 
     resolution, and the first has no input ReLU (TrIVD-GAN-FP A: "five stages,
     each containing a single D residual block, the first four of which employ
     average pooling"). DVD-GAN A.2 uses ``[2, 4, 8, 16, 16]`` at 64x64 and
-    ``[1, 2, 4, 8, 16, 16]`` at 128x128.
+    ``[1, 2, 4, 8, 16, 16]`` at 128x128. ``num_downsample`` blocks (default: all but
+    the last) halve the resolution; the first blocks of a trunk can be taken alone
+    by giving fewer multipliers and ``num_downsample=len(multipliers)``.
 
     Returns:
         The blocks, in order, as an ``nn.ModuleList``.
@@ -48,11 +52,14 @@ def encoder_trunk(ch: int, multipliers: Sequence[int], *, in_channels: int = 3, 
     mults = tuple(multipliers)
     if not mults:
         raise ValueError("multipliers: expected at least one entry, got ()")
+    n_down = len(mults) - 1 if num_downsample is None else num_downsample
+    if not 0 <= n_down <= len(mults):
+        raise ValueError(f"num_downsample: expected an int in [0, {len(mults)}], got {num_downsample}")
     blocks = []
     c_in = check_positive_int(in_channels, "in_channels")
     for k, m in enumerate(mults):
         c_out = ch * check_positive_int(m, "multipliers")
-        blocks.append(DBlock(c_in, c_out, downsample=k < len(mults) - 1, preactivation=k > 0, sn=sn))
+        blocks.append(DBlock(c_in, c_out, downsample=k < n_down, preactivation=k > 0, sn=sn))
         c_in = c_out
     return nn.ModuleList(blocks)
 
@@ -61,7 +68,7 @@ class FrameEncoder(nn.Module):
     """Spatial-discriminator trunk applied to each conditioning frame; returns every block's output.
 
     Args:
-        ch, multipliers: widths as in :func:`encoder_trunk`.
+        ch, multipliers, num_downsample: as in :func:`encoder_trunk`.
         in_channels: channels of the frames (3).
         sn: spectral norm on the convolutions.
 
@@ -72,19 +79,23 @@ class FrameEncoder(nn.Module):
           previous size)
     """
 
-    def __init__(self, ch: int, multipliers: Sequence[int], *, in_channels: int = 3, sn: bool = True) -> None:
+    def __init__(
+        self, ch: int, multipliers: Sequence[int], *, in_channels: int = 3, num_downsample: int | None = None, sn: bool = True
+    ) -> None:
         super().__init__()
         self.in_channels = check_positive_int(in_channels, "in_channels")
-        self.blocks = encoder_trunk(ch, multipliers, in_channels=in_channels, sn=sn)
+        self.blocks = encoder_trunk(ch, multipliers, in_channels=in_channels, num_downsample=num_downsample, sn=sn)
         self.channels = [b.out_channels for b in self.blocks]
 
     def sizes(self, size: int) -> list[int]:
         """Spatial size after every block for a ``size x size`` input."""
-        out = []
-        for b in self.blocks:
-            size = size // 2 if b.downsample else size
-            out.append(size)
-        return out
+        return self.block_sizes(size, len(self.blocks), sum(b.downsample for b in self.blocks))
+
+    @staticmethod
+    def block_sizes(size: int, num_blocks: int, num_downsample: int | None = None) -> list[int]:
+        """Spatial sizes after each of ``num_blocks`` trunk blocks, the first ``num_downsample`` halving."""
+        n_down = num_blocks - 1 if num_downsample is None else num_downsample
+        return [size // 2 ** min(k + 1, n_down) for k in range(num_blocks)]
 
     def forward(self, frames: torch.Tensor) -> list[torch.Tensor]:
         check_video(frames, "frames", channels=self.in_channels)
@@ -171,8 +182,9 @@ class FramePredictionGenerator(DVDGenerator):
         self.cond_frames = check_positive_int(cond_frames, "cond_frames")
         if check_positive_int(state_kernel, "state_kernel") % 2 == 0:
             raise ValueError(f"state_kernel: expected an odd kernel size, got {state_kernel}")
-        self.encoder = FrameEncoder(encoder_ch, _check_multipliers((1, *encoder_multipliers))[1:], in_channels=self.out_channels, sn=sn)
-        enc_sizes = self.encoder.sizes(self.resolution)
+        enc_mults = _check_multipliers((1, *encoder_multipliers))[1:]
+        enc_channels = [encoder_ch * m for m in enc_mults]
+        enc_sizes = FrameEncoder.block_sizes(self.resolution, len(enc_mults))
         # For every size, the last encoder block producing it.
         by_size = {s: k for k, s in enumerate(enc_sizes)}
         self._state_source: dict[str, int] = {}
@@ -189,7 +201,7 @@ class FramePredictionGenerator(DVDGenerator):
             k = by_size[size]
             hidden = unit.recurrent.hidden_channels
             self.state_convs[str(i)] = nn.Sequential(
-                SNConv2d(self.encoder.channels[k] * cond_frames, hidden, state_kernel, padding=state_kernel // 2, sn=sn),
+                SNConv2d(enc_channels[k] * cond_frames, hidden, state_kernel, padding=state_kernel // 2, sn=sn),
                 nn.ReLU(),
             )
             self._state_source[str(i)] = k
@@ -200,8 +212,18 @@ class FramePredictionGenerator(DVDGenerator):
                 out_size = self.unit_sizes[i] * (2 if unit.upsample else 1)
                 if out_size in by_size:
                     k = by_size[out_size]
-                    self.skips[str(i)] = ConditioningSkip(unit.out_channels, self.encoder.channels[k] * cond_frames, sn=sn)
+                    self.skips[str(i)] = ConditioningSkip(unit.out_channels, enc_channels[k] * cond_frames, sn=sn)
                     self._skip_source[str(i)] = k
+        # Blocks deeper than the deepest feature used would get no gradient: leave them out
+        # (TrIVD-GAN-FP's deepest state is at 8x8, so its encoder stops there).
+        used = max([*self._state_source.values(), *self._skip_source.values()])
+        self.encoder = FrameEncoder(
+            encoder_ch,
+            enc_mults[: used + 1],
+            in_channels=self.out_channels,
+            num_downsample=min(used + 1, len(enc_mults) - 1),
+            sn=sn,
+        )
 
     def forward(  # type: ignore[override]
         self,

@@ -23,7 +23,10 @@ Kernels live in the channel axis: per-pixel kernels of a batch of frames are
 (forward and backward are written out in a custom autograd function; the zero
 padding is implicit), so it never materialises the ``(N, C*k*k, H*W)`` im2col
 buffer that an ``F.unfold`` formulation needs, nor a padded copy;
-``benchmarks/bench_recurrent.py`` compares the two.
+``benchmarks/bench_recurrent.py`` compares the two. Shifts are applied on maps
+flattened to ``H*W`` with the kernel weights of out-of-map columns zeroed, so a
+non-finite value in ``h`` can leak into its row neighbours through ``0 * inf``;
+hidden states are finite in practice.
 """
 
 from __future__ import annotations
@@ -70,56 +73,85 @@ def kernel_offsets(kernel_size: int, *, device=None, dtype=None) -> torch.Tensor
     return torch.stack([dy.reshape(-1), dx.reshape(-1)], dim=1)
 
 
-def _tap_regions(k: int, height: int, width: int):
-    """For every tap ``q`` with offset ``(dy, dx)``: the output region that reads inside the map
-    and the matching input region, as slices. Taps reading only padding are skipped."""
+def _flat_taps(k: int, height: int, width: int):
+    """Tap schedule on maps flattened to ``H*W``.
+
+    Reading ``h[i + dy, j + dx]`` for output ``(i, j)`` is reading flat index
+    ``p + off`` with ``off = dy*W + dx`` for output flat index ``p``. Yields
+    ``(q, off, a, b)``: tap ``q`` contributes to outputs ``a <= p < b`` (the
+    rows whose shifted row lies inside the map, clipped to the flat range). Positions
+    in that range whose column shift leaves the map read a neighbouring row; their
+    weights are zeroed beforehand by :func:`_column_mask`. The centre tap (offset
+    (0, 0), the whole map) comes first so callers initialise their accumulator with it.
+    """
     lo = (k - 1) // 2
-    for q in range(k * k):
+    hw = height * width
+    centre = lo * k + lo
+    for q in [centre, *(q for q in range(k * k) if q != centre)]:
         dy, dx = q // k - lo, q % k - lo
         i0, i1 = max(0, -dy), min(height, height - dy)
-        j0, j1 = max(0, -dx), min(width, width - dx)
-        if i0 >= i1 or j0 >= j1:
-            continue
-        out_region = (slice(i0, i1), slice(j0, j1))
-        in_region = (slice(i0 + dy, i1 + dy), slice(j0 + dx, j1 + dx))
-        yield q, out_region, in_region
+        if i0 >= i1 or max(0, -dx) >= min(width, width - dx):
+            continue  # this tap only reads padding
+        off = dy * width + dx
+        a, b = max(i0 * width, -off), min(i1 * width, hw - off)
+        if a < b:
+            yield q, off, a, b
+
+
+def _column_mask(k: int, width: int, like: torch.Tensor) -> torch.Tensor:
+    """``(k*k, 1, W)`` mask: 1 where tap ``q`` reads a column inside the map from column ``j``."""
+    lo = (k - 1) // 2
+    dx = torch.arange(k * k, device=like.device) % k - lo  # [k*k]
+    col = torch.arange(width, device=like.device)[None, :] + dx[:, None]  # [k*k, W]
+    return ((col >= 0) & (col < width)).to(like.dtype)[:, None, :]
 
 
 class _KernelWarp(torch.autograd.Function):
     """Eq. 11 on frames ``(N, C, H, W)`` with kernels ``(N, k*k, H, W)``.
 
-    Each tap multiplies the overlapping part of the map by its weight plane and
-    accumulates in place into the output; zero padding is implicit (regions
-    outside the map are never read), so no padded copy is made either.
+    Maps are flattened to ``(N, C, H*W)`` so that each tap is one multiply-add of
+    two long contiguous ranges (a shift by ``dy*W + dx``), accumulated in place into
+    the output. Zero padding is implicit: rows outside the map are never read, and
+    weights of positions whose column shift would leave the map are zeroed first.
     """
 
     @staticmethod
     def forward(ctx, h: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         k = math.isqrt(weights.shape[1])
-        height, width = h.shape[-2:]
-        out = torch.zeros_like(h, memory_format=torch.contiguous_format)
-        for q, (oi, oj), (ii, ij) in _tap_regions(k, height, width):
-            out[:, :, oi, oj].addcmul_(h[:, :, ii, ij], weights[:, q : q + 1, oi, oj])
-        ctx.save_for_backward(h, weights)
+        n, c, height, width = h.shape
+        mask = _column_mask(k, width, weights)
+        wm = (weights * mask).reshape(n, k * k, height * width)  # [N, k*k, HW], masked
+        hf = h.reshape(n, c, height * width)
+        taps = _flat_taps(k, height, width)
+        q, _, _, _ = next(taps)  # centre tap: whole map, no shift
+        out = hf * wm[:, q : q + 1]
+        for q, off, a, b in taps:
+            out[:, :, a:b].addcmul_(hf[:, :, a + off : b + off], wm[:, q : q + 1, a:b])
+        ctx.save_for_backward(h, wm, mask)
         ctx.k = k
-        return out
+        return out.view(n, c, height, width)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_out: torch.Tensor):  # type: ignore[override]
-        h, weights = ctx.saved_tensors
+        h, wm, mask = ctx.saved_tensors
         k = ctx.k
-        height, width = h.shape[-2:]
-        grad_out = grad_out.contiguous()
+        n, c, height, width = h.shape
+        g = grad_out.reshape(n, c, height * width)
+        hf = h.reshape(n, c, height * width)
         grad_h = grad_w = None
         if ctx.needs_input_grad[0]:
-            grad_h = torch.zeros_like(h, memory_format=torch.contiguous_format)
-            for q, (oi, oj), (ii, ij) in _tap_regions(k, height, width):
-                grad_h[:, :, ii, ij].addcmul_(grad_out[:, :, oi, oj], weights[:, q : q + 1, oi, oj])
+            taps = _flat_taps(k, height, width)
+            q, _, _, _ = next(taps)
+            grad_h = g * wm[:, q : q + 1]
+            for q, off, a, b in taps:
+                grad_h[:, :, a + off : b + off].addcmul_(g[:, :, a:b], wm[:, q : q + 1, a:b])
+            grad_h = grad_h.view(n, c, height, width)
         if ctx.needs_input_grad[1]:
-            grad_w = torch.zeros_like(weights, memory_format=torch.contiguous_format)
-            for q, (oi, oj), (ii, ij) in _tap_regions(k, height, width):
-                torch.sum(grad_out[:, :, oi, oj] * h[:, :, ii, ij], dim=1, out=grad_w[:, q, oi, oj])
+            grad_wm = wm.new_zeros(n, k * k, height * width)
+            for q, off, a, b in _flat_taps(k, height, width):
+                torch.sum(g[:, :, a:b] * hf[:, :, a + off : b + off], dim=1, out=grad_wm[:, q, a:b])
+            grad_w = grad_wm.view(n, k * k, height, width) * mask
         return grad_h, grad_w
 
 

@@ -74,6 +74,10 @@ class RecurrentUnit(nn.Module, metaclass=abc.ABCMeta):
         in_channels: channels of each input frame ``x_t``.
         hidden_channels: channels of each output ``h_t`` (for ConvLSTM, the
             concatenated hidden state and memory cell).
+        last_kernels: for the units that warp their state, the per-pixel
+            kernels of the last call, detached, ``(B, k*k, T, H, W)`` (``T = 1``
+            after :meth:`step`); feed them to
+            :func:`vidgan_blocks.recurrent.expected_flow`. None for the others.
 
     Subclasses implement four hooks:
 

@@ -3,8 +3,10 @@
 Both take the concatenation ``z = [h_{t-1}; x_t]`` (``in_channels`` channels)
 and return per-pixel kernels ``(B, k*k, H, W)`` for
 :func:`vidgan_blocks.ops.kernel_warp`, each a probability vector over the
-``k*k`` taps. Hidden widths are half of the input width of each layer, ReLU sits
-between layers and a softmax is applied to the outputs (F.1).
+``k*k`` taps. Every hidden layer, convolutional (channels) or linear (units),
+has ``in_channels // 2`` outputs; ReLU sits between layers and a softmax is
+applied to the outputs (F.1: "we set the number of output hidden channels (or
+units in case of linear layers) to half the number of input channels").
 
 Their first convolutions act on ``z`` directly; a recurrent unit splits those
 weights into ``h`` and ``x`` halves and fuses them with its own gate
@@ -30,8 +32,8 @@ class FactorizedKernelNet(nn.Module):
 
     * kernels: one ``conv_kernel_size`` convolution to ``in_channels // 2``
       channels, ReLU, adaptive max-pooling to ``4 x 4``, an MLP with one hidden
-      layer (half of its ``16 * in_channels // 2`` inputs) and ReLU, predicting
-      ``N`` kernels of ``k*k`` taps, softmax over the taps of each kernel;
+      layer of ``in_channels // 2`` units and ReLU, predicting ``N`` kernels of
+      ``k*k`` taps, softmax over the taps of each kernel;
     * selection map ``S``: one convolution of the input to ``N`` channels,
       softmax over the ``N`` kernels at each pixel.
 
@@ -66,8 +68,9 @@ class FactorizedKernelNet(nn.Module):
         flat = hidden * self.pool_size**2
         self.conv_feat = SNConv2d(in_channels, hidden, kc, padding=kc // 2, sn=sn)
         self.conv_select = SNConv2d(in_channels, self.num_kernels, kc, padding=kc // 2, sn=sn)
-        self.fc_hidden = SNLinear(flat, max(1, flat // 2), sn=sn)
-        self.fc_out = SNLinear(max(1, flat // 2), taps * self.num_kernels, sn=sn)
+        # F.1 sets every hidden width, channels or units, to half the hypernetwork's input channels.
+        self.fc_hidden = SNLinear(flat, hidden, sn=sn)
+        self.fc_out = SNLinear(hidden, taps * self.num_kernels, sn=sn)
 
     @property
     def input_convs(self) -> list[nn.Conv2d]:
@@ -90,7 +93,9 @@ class FactorizedKernelNet(nn.Module):
         """
         p = self.params() if p is None else p
         feat, select = pre.split([self.conv_feat.out_channels, self.num_kernels], dim=1)
-        pooled = F.adaptive_max_pool2d(F.relu(feat), self.pool_size).flatten(1)  # [B, hidden*16]
+        # ReLU is monotone, so max-pooling first and applying it to the 4x4 result is the
+        # same as ReLU then max-pool, at a fraction of the cost.
+        pooled = F.relu(F.adaptive_max_pool2d(feat, self.pool_size)).flatten(1)  # [B, hidden*16]
         w = F.linear(F.relu(F.linear(pooled, p["w1"], p["b1"])), p["w2"], p["b2"])
         w = w.view(-1, self.kernel_size**2, self.num_kernels).softmax(dim=1)  # [B, k*k, N]
         s = select.softmax(dim=1)  # [B, N, H, W]

@@ -123,19 +123,25 @@ class TSRU(RecurrentUnit):
         return [conv(xf, p["w_x"], p["b_x"])]
 
     def _cell(self, xp: list[torch.Tensor], h: torch.Tensor, p: dict[str, Any]):
-        ch, n1, nh = self.hidden_channels, p["n1"], p["n_hyper"]
-        x_all = xp[0]
-        z = conv(h, p["w_h"]) + x_all[:, :n1]  # stage-1 pre-activations
-        kernels = self.hyper.kernels_from(z[:, :nh], p["hyper"])  # eq. 6 (+ eq. 12)
+        ch, nh = self.hidden_channels, p["n_hyper"]
+        # Channel groups are taken with split (its backward concatenates the gradients
+        # once) rather than slicing (each slice's backward zero-fills a full-size buffer).
+        if self.variant == "p":
+            z = conv(h, p["w_h"]) + xp[0]  # [B, n_hyper + 2*C_h, H, W]
+            pre, c_pre, u_pre = z.split([nh, ch, ch], dim=1)
+        else:
+            x1, x_c = xp[0].split([p["n1"], ch], dim=1)
+            z = conv(h, p["w_h"]) + x1
+            pre, u_pre = z.split([nh, ch], dim=1) if self.variant == "c" else (z, None)
+        kernels = self.hyper.kernels_from(pre, p["hyper"])  # eq. 6 (+ eq. 12)
         h_warp = kernel_warp(h, kernels)  # eq. 7
         if self.variant == "p":
-            c_pre, u_pre = z[:, nh:].split([ch, ch], dim=1)
             c = self.act(c_pre)
             u = torch.sigmoid(u_pre)
         else:
-            c = self.act(conv(h_warp, p["w_h_c"]) + x_all[:, n1:])  # eq. 8
-            if self.variant == "c":
-                u = torch.sigmoid(z[:, nh:])  # eq. 9
+            c = self.act(conv(h_warp, p["w_h_c"]) + x_c)  # eq. 8
+            if u_pre is not None:
+                u = torch.sigmoid(u_pre)  # eq. 9
             else:
                 u = torch.sigmoid(conv(torch.cat([h_warp, c], dim=1), p["w_u"], p["b_u"]))
         return torch.lerp(c, h_warp, u), kernels  # eq. 10: u * h~ + (1 - u) * c
