@@ -123,3 +123,24 @@ def test_psd_only_without_i3d_metrics(folders, tmp_path):
     report = run(folders["shapes_a"], folders["shapes_b"], tmp_path / "psd.json", "--metrics", "", "--psd-frames", "2")
     assert report["scores"] == {} and report["samples"]["real_clips"] == N
     assert len(report["psd"]["fake"]["mean"]) == 1
+
+
+def test_separate_fid_network_and_weight_hashes(folders, tmp_path):
+    from tests.metrics.test_i3d import port_state_dict
+    from vidgan_blocks.metrics import file_sha256
+
+    k400, k600 = tmp_path / "i3d_400.pt", tmp_path / "i3d_600.pt"
+    torch.save(port_state_dict(num_classes=400, width=0.125), k400)
+    torch.save(port_state_dict(num_classes=600, width=0.125), k600)
+    fast = [a for a in FAST if a not in ("--random-i3d",)]
+    fast = fast[:fast.index("--i3d-width")] + fast[fast.index("--i3d-width") + 2:]
+    out = tmp_path / "two.json"
+    args = ["--real", str(folders["shapes_a"]), "--fake", str(folders["noise"]), "--json", str(out), *fast,
+            "--metrics", "fvd,fid", "--i3d-weights", str(k400), "--fid-i3d-weights", str(k600)]  # fmt: skip
+    assert main(args) == 0
+    report = json.loads(out.read_text())
+    assert report["weights"]["i3d"]["sha256"] == file_sha256(k400)
+    assert report["weights"]["fid_i3d"]["sha256"] == file_sha256(k600)
+    assert report["scores"]["fid"]["protocol"]["network"]["num_classes"] == 600
+    assert report["scores"]["fvd"]["protocol"]["network"]["num_classes"] == 400
+    assert report["scores"]["fid"]["protocol"]["clips_real"] == N

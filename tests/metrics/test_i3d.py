@@ -88,8 +88,8 @@ def test_weights_from_environment_and_kinetics600(tmp_path, monkeypatch):
     path = tmp_path / "i3d_600.pt"
     torch.save(port_state_dict(num_classes=600, width=0.25), path)
     monkeypatch.setenv(I3D_WEIGHTS_ENV, str(path))
-    model = load_i3d(width=0.25)
-    assert model.num_classes == 600 and model.weights_path == str(path)
+    model = load_i3d()  # width read from the file
+    assert model.num_classes == 600 and model.width == 0.25 and model.weights_path == str(path)
 
 
 def test_missing_or_wrong_files_raise(tmp_path, monkeypatch):
@@ -104,7 +104,7 @@ def test_missing_or_wrong_files_raise(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="extra.weight"):
         load_i3d(tmp_path / "extra.pt", width=0.25)
     with pytest.raises(RuntimeError, match="size mismatch"):
-        load_i3d(tmp_path / "extra.pt")  # full-width network, quarter-width file
+        load_i3d(tmp_path / "extra.pt", width=1.0)  # full-width network, quarter-width file
     torch.save({"a": torch.zeros(1)}, tmp_path / "other.pt")
     with pytest.raises(RuntimeError, match="logits.conv3d.weight"):
         load_i3d(tmp_path / "other.pt")

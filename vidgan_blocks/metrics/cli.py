@@ -78,6 +78,7 @@ class VideoFiles:
         if not paths:
             raise FileNotFoundError(f"{str(self.path)!r}: no video file ({', '.join(VIDEO_SUFFIXES)}) found")
         self.files, count = len(paths), 0
+        self.skipped = []
         for p in paths:
             limit = None if self.clips_per_video is None else self.frames * self.clips_per_video
             video = read_video(p, max_frames=limit)  # [3, T, H, W]
@@ -150,6 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help=f"I3D metrics, comma-separated from {','.join(VIDEO_METRICS)} (default all)")
     ap.add_argument("--i3d-weights", default=None,
                     help=f"InceptionI3d weight file (default: ${I3D_WEIGHTS_ENV})")
+    ap.add_argument("--fid-i3d-weights", default=None,
+                    help="separate I3D for 'fid' (the papers use a Kinetics-600 network); default: --i3d-weights")
     ap.add_argument("--random-i3d", action="store_true",
                     help="use a randomly initialised I3D (smoke tests only; scores are not comparable)")
     ap.add_argument("--i3d-width", type=float, default=1.0, help="I3D channel multiplier (random I3D only)")
@@ -195,8 +198,8 @@ def _run(args: argparse.Namespace) -> int:
     for name in ("frames", "batch_size", "is_splits", "kid_subsets", "kid_subset_size", "psd_groups"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')}: expected a positive integer, got {getattr(args, name)}")
-    if args.random_i3d and args.i3d_weights:
-        raise ValueError("--random-i3d and --i3d-weights exclude each other")
+    if args.random_i3d and (args.i3d_weights or args.fid_i3d_weights):
+        raise ValueError("--random-i3d excludes --i3d-weights and --fid-i3d-weights")
     torch.manual_seed(args.seed)
     preset = get_preset(args.preset)
     if args.size is not None:
@@ -216,16 +219,23 @@ def _run(args: argparse.Namespace) -> int:
     real_batches = _batched(sources["real"].clips(), args.batch_size, kept["real"])
     fake_batches = _batched(sources["fake"].clips(), args.batch_size, kept["fake"])
     scores: dict[str, Score] = {}
-    if args.metrics:
-        scores.update(evaluate_videos(
-            real_batches, fake_batches, i3d=i3d, metrics=args.metrics, preprocess=preset, frames=args.frames,
-            estimator=args.covariance, is_splits=args.is_splits, kid_subsets=args.kid_subsets,
-            kid_subset_size=args.kid_subset_size, seed=args.seed,
-        ))  # fmt: skip
+    separate_fid = args.fid_i3d_weights is not None and "fid" in args.metrics
+    first_pass = [m for m in args.metrics if not (separate_fid and m == "fid")]
+    common = dict(preprocess=preset, frames=args.frames, estimator=args.covariance, is_splits=args.is_splits,
+                  kid_subsets=args.kid_subsets, kid_subset_size=args.kid_subset_size, seed=args.seed)  # fmt: skip
+    if first_pass:
+        scores.update(evaluate_videos(real_batches, fake_batches, i3d=i3d, metrics=first_pass, **common))
     else:  # only frame metrics / PSD: read the clips without running the I3D
         for batches in (real_batches, fake_batches):
             collections.deque(batches, maxlen=0)
 
+    if separate_fid:  # second pass over the files with the FID network (e.g. Kinetics-600)
+        fid_i3d = load_i3d(args.fid_i3d_weights, device=args.device)
+        scores.update(evaluate_videos(
+            _batched(sources["real"].clips(), args.batch_size, None),
+            _batched(sources["fake"].clips(), args.batch_size, None),
+            i3d=fid_i3d, metrics=["fid"], **common,
+        ))  # fmt: skip
     pixels: dict[str, torch.Tensor] = {}
     if need_pixels:
         for side, clips in kept.items():
@@ -252,6 +262,7 @@ def _run(args: argparse.Namespace) -> int:
         },
         "weights": {
             "i3d": {"path": i3d.weights_path, "sha256": i3d.weights_sha256 or "random"},
+            **({"fid_i3d": {"path": fid_i3d.weights_path, "sha256": fid_i3d.weights_sha256}} if separate_fid else {}),
         },
         "protocol": {
             "preprocess": preset.to_dict(),

@@ -335,7 +335,7 @@ def load_i3d(
     *,
     random_weights: bool = False,
     num_classes: int = 400,
-    width: float = 1.0,
+    width: float | None = None,
     bn_eps: float = 1e-3,
     device: torch.device | str | None = None,
 ) -> I3D:
@@ -347,7 +347,9 @@ def load_i3d(
         random_weights: build a randomly initialised network instead (tests,
             benchmarks); ``path`` must then be ``None``. Scores record ``"random"``.
         num_classes: used with ``random_weights``; a file sets it from its logits layer.
-        width, bn_eps: see :class:`I3D`.
+        width: see :class:`I3D`; ``None`` reads it from the file (its first
+            convolution has ``64 * width`` filters), or 1.0 for random weights.
+        bn_eps: see :class:`I3D`.
         device: where to put the network.
 
     Raises:
@@ -357,7 +359,7 @@ def load_i3d(
     if random_weights:
         if path is not None:
             raise ValueError("load_i3d: pass either a weight path or random_weights=True, not both")
-        model = I3D(num_classes, width=width, bn_eps=bn_eps)
+        model = I3D(num_classes, width=1.0 if width is None else width, bn_eps=bn_eps)
     else:
         p = resolve_weights_path(path)
         state = load_state_dict_file(p)
@@ -367,6 +369,9 @@ def load_i3d(
                 f"{str(p)!r} is not an InceptionI3d state dict: key 'logits.conv3d.weight' is missing "
                 f"(found e.g. {sorted(state)[:3]})"
             )
+        if width is None:
+            stem = state.get("Conv3d_1a_7x7.conv3d.weight")
+            width = 1.0 if stem is None else stem.shape[0] / 64
         model = I3D(int(logits_w.shape[0]), width=width, bn_eps=bn_eps)
         model.load_state_dict(state, strict=True)
         model.weights_path, model.weights_sha256 = str(p), file_sha256(p)
