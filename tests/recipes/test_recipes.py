@@ -48,6 +48,9 @@ def test_micro_run_end_to_end(name: str, tmp_path: Path, monkeypatch: pytest.Mon
         assert "prediction.png" in names
     if name.startswith("trivd"):
         assert "motion_fields.png" in names
+    if "levels" in summary:  # cascades: every level sampled, the top one also streamed
+        assert {f"level{i + 1}.mp4" for i in range(len(summary["levels"]))} <= names and "unrolled_long.mp4" in names
+        assert summary["matching"] is ("--no-matching" not in MICRO[name])
 
 
 @pytest.fixture
