@@ -3,7 +3,8 @@
 Parameter counts are taken at paper width on the ``meta`` device (no memory).
 Timings run on CUDA when available (else CPU) at the width given by ``--ch``
 (default: the paper width on CUDA, a reduced width on CPU so that the script
-finishes in minutes), batch ``--batch``, and the paper's number of frames.
+finishes in minutes; every width, the frame encoder's included, scales with it),
+batch ``--batch``, and the paper's number of frames and resolution.
 
     python benchmarks/bench_generators.py                     # every configuration
     python benchmarks/bench_generators.py --names dvd_gan_64_12f trivd_gan_fp_48 --ch 16
@@ -49,8 +50,18 @@ def paper_params(name: str) -> int:
 
 
 def time_step(name: str, ch: int | None, batch: int, steps: int, device: torch.device) -> dict[str, Any]:
-    overrides = {} if ch is None else {"ch": ch}
-    g = paper_generator_configs()[name](**overrides).to(device)
+    build = paper_generator_configs()[name]
+    overrides: dict[str, Any] = {}
+    if ch is not None:
+        # Scale every width with ch, the frame encoder's included.
+        with torch.device("meta"):
+            paper = build(sn=False).config
+        overrides["ch"] = ch
+        if hasattr(paper, "encoder_ch"):
+            overrides["encoder_ch"] = max(1, round(paper.encoder_ch * ch / paper.ch))
+        if getattr(paper, "recurrent_channels", None) is not None:
+            overrides["recurrent_channels"] = max(8, round(paper.recurrent_channels * ch / paper.ch))
+    g = build(**overrides).to(device)
     z, y, ctx = _inputs(g, batch, device)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     if device.type == "cuda":

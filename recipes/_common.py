@@ -27,6 +27,7 @@ __all__ = [
     "Stopwatch",
     "VideoTrainer",
     "add_metric_args",
+    "accumulation",
     "apply_overrides",
     "base_parser",
     "CascadePreset",
@@ -83,6 +84,12 @@ def parse_steps(text: str | None, levels: int) -> list[int] | None:
     if len(parts) != levels or any(s < 1 for s in parts):
         raise SystemExit(f"--steps: expected one positive number or {levels} comma-separated ones, got {text!r}")
     return parts
+
+
+def accumulation(effective_batch: int | None, batch: int, world_size: int) -> int:
+    """Micro-batches per step for a preset's effective batch; ``None`` (tiny presets): 1, so the
+    effective batch is ``batch x world size`` and any ``torchrun`` world size works."""
+    return 1 if effective_batch is None else TrainerConfig.accumulation_for(effective_batch, batch, world_size)
 
 
 def apply_overrides(preset: Any, **overrides: Any) -> Any:
@@ -388,7 +395,7 @@ class PredictionPreset:
     lr_d: float
     ortho_reg: float
     batch: int
-    effective_batch: int
+    effective_batch: int | None  # None: batch x world size (tiny presets)
     steps: int
     ema_start: int
     ema_decay: float
@@ -444,7 +451,7 @@ def prediction_main(argv: Any, presets: Mapping[str, PredictionPreset], *, recip
     G = build_generator(P.g)
     D = P.d.build()
     config = TrainerConfig(
-        batch_size=P.batch, accumulation=TrainerConfig.accumulation_for(P.effective_batch, P.batch, ctx.world_size),
+        batch_size=P.batch, accumulation=accumulation(P.effective_batch, P.batch, ctx.world_size),
         lr_g=P.lr_g, lr_d=P.lr_d, ortho_reg=P.ortho_reg, max_steps=steps, seed=args.seed, out_dir=str(out),
         resume="never" if args.fresh else "latest", log_every=P.log_every, checkpoint_every=P.checkpoint_every,
         num_workers=args.workers, progress=ctx.is_main, tensorboard=False,
@@ -486,7 +493,7 @@ class CascadePreset:
     lr_g: float
     lr_d: float
     batch: int
-    effective_batch: int
+    effective_batch: int | None  # None: batch x world size (tiny presets)
     steps: tuple[int, ...]
     ema_start: int
     ema_decay: float
@@ -563,7 +570,7 @@ def cascade_main(argv: Any, presets: Mapping[str, CascadePreset], *, recipe: str
                 mine.freeze(theirs.sampler)
 
     train_cfg = TrainerConfig(
-        batch_size=P.batch, accumulation=TrainerConfig.accumulation_for(P.effective_batch, P.batch, ctx.world_size),
+        batch_size=P.batch, accumulation=accumulation(P.effective_batch, P.batch, ctx.world_size),
         seed=args.seed, out_dir=str(out), resume="never" if args.fresh else "latest", log_every=P.log_every,
         checkpoint_every=P.checkpoint_every, num_workers=args.workers, progress=ctx.is_main, tensorboard=False,
     )

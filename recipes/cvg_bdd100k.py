@@ -63,7 +63,7 @@ TINY = CascadePreset(
                   DiscriminatorConfig("cascade_level", ch=4, multipliers=(1, 2, 2), k=2, factor_t=2, factor_s=2),
                   factors=(2, 2), window=2),
     ),
-    frames=12, stride=1, resolution=32, num_classes=None, lr_g=1e-4, lr_d=5e-4, batch=4, effective_batch=4,
+    frames=12, stride=1, resolution=32, num_classes=None, lr_g=1e-4, lr_d=5e-4, batch=4, effective_batch=None,
     steps=(30, 20, 20), ema_start=15, ema_decay=0.9, passes=4, stats_batch=4, synthetic_clips=24,
     num_samples=4, log_every=5, checkpoint_every=10, long_frames=24,
 )

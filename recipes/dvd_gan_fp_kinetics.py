@@ -54,7 +54,7 @@ def tiny_preset(*, cond_frames: int = 2, frames: int = 4) -> PredictionPreset:
     d = dataclasses.replace(dvd_gan_fp_config(), ch=4, multipliers=(1, 2, 2, 4), k=2)
     assert isinstance(d, DiscriminatorConfig)
     return PredictionPreset(
-        g=g, d=d, resolution=32, stride=1, lr_g=1e-4, lr_d=2e-4, ortho_reg=0.0, batch=4, effective_batch=4,
+        g=g, d=d, resolution=32, stride=1, lr_g=1e-4, lr_d=2e-4, ortho_reg=0.0, batch=4, effective_batch=None,
         steps=40, ema_start=20, ema_decay=0.9, passes=4, stats_batch=4, synthetic_clips=24, num_samples=4,
         log_every=5, checkpoint_every=20,
     )

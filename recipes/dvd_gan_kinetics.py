@@ -33,6 +33,7 @@ sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 from _common import (  # noqa: E402
     Stopwatch,
+    accumulation,
     add_metric_args,
     apply_overrides,
     base_parser,
@@ -65,7 +66,7 @@ class Preset:
     lr_g: float
     lr_d: float
     batch: int
-    effective_batch: int
+    effective_batch: int | None  # None: batch x world size (tiny presets)
     steps: int
     ema_start: int
     ema_decay: float
@@ -93,7 +94,7 @@ def tiny_preset(*, frames: int = 8, num_classes: int = 6) -> Preset:
                            num_classes=num_classes, class_dim=8, frames=frames)
     return Preset(
         g=g, resolution=32, stride=1, num_classes=num_classes, d_ch=4, d_mult=(1, 2, 2, 4), k=4, lr_g=1e-4,
-        lr_d=2e-4, batch=4, effective_batch=4, steps=60, ema_start=30, ema_decay=0.9, passes=4, stats_batch=4,
+        lr_d=2e-4, batch=4, effective_batch=None, steps=60, ema_start=30, ema_decay=0.9, passes=4, stats_batch=4,
         synthetic_clips=24, num_samples=4, log_every=5, checkpoint_every=20,
     )
 
@@ -146,7 +147,7 @@ def main(argv: Sequence[str] | None = None, presets: Mapping[str, Preset] = PRES
 
     G, D, d_cfg = build_models(P, num_classes)
     config = TrainerConfig(
-        batch_size=P.batch, accumulation=TrainerConfig.accumulation_for(P.effective_batch, P.batch, ctx.world_size),
+        batch_size=P.batch, accumulation=accumulation(P.effective_batch, P.batch, ctx.world_size),
         lr_g=P.lr_g, lr_d=P.lr_d, max_steps=steps, seed=args.seed, out_dir=str(out),
         resume="never" if args.fresh else "latest", log_every=P.log_every, checkpoint_every=P.checkpoint_every,
         num_workers=args.workers, progress=ctx.is_main, tensorboard=False,

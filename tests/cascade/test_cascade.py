@@ -243,3 +243,17 @@ def test_stream_writer_validates(tmp_path):
         with pytest.raises(ValueError):
             w.write(torch.zeros(1, 3, 8, 8))
     assert read_video(tmp_path / "x.mp4").shape == (3, 2, 8, 8)
+
+
+def test_freeze_copies_with_local_statistics():
+    from vidgan_blocks.layers.norm import FrameBatchNorm
+
+    level = tiny_cascade()[2]
+    norms = [m for m in level.generator.modules() if isinstance(m, FrameBatchNorm)]
+    for m in norms:
+        m.cross_replica = True  # as set by a multi-rank trainer
+    frozen = level.freeze()
+    assert level.sampler is frozen and not frozen.training
+    assert all(m.cross_replica for m in norms)
+    assert not any(m.cross_replica for m in frozen.modules() if isinstance(m, FrameBatchNorm))
+    assert not any(p.requires_grad for p in frozen.parameters())

@@ -32,9 +32,8 @@ BUILDERS = {
     "TSRUp": lambda **kw: TSRU(CIN, CH, variant="p", **kw),
     "TSRUs": lambda **kw: TSRU(CIN, CH, variant="s", **kw),
     "PTSRUs": lambda **kw: PTSRU(CIN, CH, **kw),
-    "PTSRUp": lambda **kw: PTSRU(CIN, CH, variant="p", **kw),
 }
-WARPING = {"KTrajGRU", "TSRUc", "TSRUp", "TSRUs", "PTSRUs", "PTSRUp"}
+WARPING = {"KTrajGRU", "TSRUc", "TSRUp", "TSRUs", "PTSRUs"}
 
 
 def build(name: str, dtype=torch.float32, **kw) -> RecurrentUnit:
@@ -111,7 +110,7 @@ class TestEveryUnit:
         zero = unit.init_state(x[:, :, 0])
         assert float(as_tensor(zero).abs().sum()) == 0.0
 
-    @pytest.mark.parametrize("t", [1, 2, 9])
+    @pytest.mark.parametrize("t", [1, 7])
     def test_any_length(self, name, t):
         unit = build(name)
         out = unit(torch.randn(1, CIN, t, 3, 5))
@@ -164,17 +163,18 @@ class TestEveryUnit:
             unit.step(torch.randn(1, CIN + 1, 4, 4), unit.init_state(torch.randn(1, CIN, 4, 4)))
 
 
-@settings(max_examples=15)
+@settings(max_examples=10)
 @given(b=st.integers(1, 2), t=st.integers(1, 4), hh=st.integers(1, 5), ww=st.integers(1, 5))
 def test_shapes_through_unrolling(b, t, hh, ww):
     for unit in (_GRU, _TSRU):
-        out = unit(torch.randn(b, CIN, t, hh, ww))
+        with torch.no_grad():
+            out = unit(torch.randn(b, CIN, t, hh, ww))
         assert out.shape == (b, CH, t, hh, ww)
     assert _TSRU.last_kernels.shape == (b, 9, t, hh, ww)
 
 
-_GRU = ConvGRU(CIN, CH)
-_TSRU = TSRU(CIN, CH)
+_GRU = ConvGRU(CIN, CH, sn=False)
+_TSRU = TSRU(CIN, CH, sn=False)
 
 
 class TestConvLSTMState:
@@ -225,6 +225,15 @@ class TestConstructorErrors:
             ConvGRU(0, 4)
         with pytest.raises(TypeError, match="hidden_channels"):
             TSRU(3, 4.0)
+
+
+def test_pixelwise_parallel_variant_matches_paper_equations():
+    unit = build("PTSRUs", torch.float64, variant="p")
+    x = torch.randn(2, CIN, 4, 5, dtype=torch.float64)
+    h = torch.randn(2, CH, 4, 5, dtype=torch.float64)
+    expected, kernels = ref.tsru(unit, x, h, pixelwise=True)
+    torch.testing.assert_close(unit.step(x, h), expected)
+    torch.testing.assert_close(unit.last_kernels[:, :, 0], kernels)
 
 
 class TestOptions:

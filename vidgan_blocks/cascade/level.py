@@ -20,6 +20,7 @@ from torch import nn
 
 from .._checks import check_positive_int
 from ..data.views import ViewFactors
+from ..layers.norm import FrameBatchNorm
 
 __all__ = ["Level", "LevelOptim", "temporal_radius"]
 
@@ -138,10 +139,17 @@ class Level:
         return self._sampler if self._sampler is not None else self.generator
 
     def freeze(self, model: nn.Module | None = None) -> nn.Module:
-        """Set :attr:`sampler` to a frozen eval-mode copy of ``model`` (default: the generator)."""
+        """Set :attr:`sampler` to a frozen eval-mode copy of ``model`` (default: the generator).
+
+        The copy's per-frame batch norms use local statistics only (no cross-replica
+        reduction), so one rank can sample and re-estimate statistics on its own.
+        """
         src = model if model is not None else self.generator
         frozen = copy.deepcopy(src).eval()
         frozen.requires_grad_(False)
+        for m in frozen.modules():  # sampling is per process: statistics passes must not wait on other ranks
+            if isinstance(m, FrameBatchNorm):
+                m.cross_replica = False
         self._sampler = frozen
         return frozen
 
