@@ -11,9 +11,10 @@ from hypothesis import settings
 # Keep runs short and deterministic on a 2-core CI machine.
 settings.register_profile("ci", max_examples=40, deadline=None, derandomize=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-# One thread per xdist worker: two workers with two threads each oversubscribe a
-# 2-core machine and make small ops many times slower.
-torch.set_num_threads(1 if os.environ.get("PYTEST_XDIST_WORKER") else max(1, min(2, os.cpu_count() or 1)))
+# One intra-op thread for every test: the tests run tiny ops, and two xdist workers
+# with two threads each oversubscribe a 2-core machine, which made small kernels
+# many times slower (tests may still change it locally and must restore it).
+torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Recipe tests: one torch thread (tiny models on a busy 2-core machine), recipe scripts as modules."""
+"""Recipe tests: recipe scripts imported as modules."""
 
 from __future__ import annotations
 
@@ -6,18 +6,7 @@ import importlib
 import sys
 from pathlib import Path
 
-import pytest
-import torch
-
 RECIPES = Path(__file__).resolve().parents[2] / "recipes"
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def recipe_module(name: str):
