@@ -144,3 +144,39 @@ def test_separate_fid_network_and_weight_hashes(folders, tmp_path):
     assert report["scores"]["fid"]["protocol"]["network"]["num_classes"] == 600
     assert report["scores"]["fvd"]["protocol"]["network"]["num_classes"] == 400
     assert report["scores"]["fid"]["protocol"]["clips_real"] == N
+
+
+@pytest.fixture(scope="module")
+def cascade_dir(tmp_path_factory):
+    from tests.cascade.test_cascade import Clips, cfg, tiny_cascade
+
+    root = tmp_path_factory.mktemp("cascade")
+    c = tiny_cascade()
+    c.train_level(1, Clips(), cfg(max_steps=1), passes=1, stats_batch=2, ema_start=1)
+    c.train_level(2, Clips(), cfg(max_steps=1), passes=1, stats_batch=2, ema_start=1)
+    c.save(root)
+    return root
+
+
+def test_generator_checkpoint_against_a_folder(folders, cascade_dir, tmp_path):
+    out = tmp_path / "gen.json"
+    fast = [a if a != str(T) else "8" for a in FAST]
+    args = ["--real", str(folders["shapes_a"]), "--generator", str(cascade_dir), "--num-samples", "4",
+            "--standing-passes", "1", "--json", str(out), *fast, "--metrics", "fvd"]  # fmt: skip
+    assert main(args) == 0
+    result = json.loads(out.read_text())
+    fake = result["sources"]["fake"]
+    assert fake["kind"] == "cascade" and fake["samples"] == 4 and fake["standing_statistics_passes"] == 1
+    assert set(fake["weights_sha256"]) == {"level1/sampler.safetensors", "level2/sampler.safetensors"}
+    assert result["samples"]["fake_clips"] == 4 and result["scores"]["fvd"]["value"] >= 0
+    again = tmp_path / "again.json"
+    assert main([*args[:-8], "--json", str(again), *fast, "--metrics", "fvd"]) == 0
+    assert json.loads(again.read_text())["scores"] == json.loads(out.read_text())["scores"]  # fixed seed, same samples
+
+
+def test_generator_errors(folders, tmp_path, capsys):
+    assert main(["--real", str(folders["shapes_a"]), "--generator", str(tmp_path), *FAST, "--metrics", "fvd"]) == 1
+    assert "cascade.json" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:  # --fake and --generator exclude each other
+        main(["--real", str(folders["shapes_a"]), "--generator", str(tmp_path), "--fake", str(folders["noise"]), *FAST])
+    assert info.value.code == 2

@@ -29,7 +29,7 @@ import torch
 
 from .names import FRAME_METRICS, INCEPTION_EXTRACTOR
 from .frechet import FRECHET_METHOD
-from .i3d import I3D_WEIGHTS_ENV, load_i3d
+from .i3d import I3D_WEIGHTS_ENV, file_sha256, load_i3d
 from .preprocess import PRESETS, get_preset
 from .psd import power_spectrum, psd_frequencies, psd_summary, plot_power_spectra
 from .video import VIDEO_METRICS, Score, evaluate_videos
@@ -102,6 +102,59 @@ class VideoFiles:
         }
 
 
+@dataclass
+class CascadeSamples:
+    """Clips sampled from a saved cascade directory (``Cascade.save`` / recipe ``--out``).
+
+    The cascade is rebuilt with :meth:`~vidgan_blocks.cascade.Cascade.load` (no
+    training code, no pickles), its per-step statistics are re-estimated at the
+    sampling length (standing statistics, ``passes`` forward passes), and ``num``
+    videos are drawn in batches with a fixed ``seed``; each video gives its first
+    ``frames`` frames as one clip. Random classes for a class-conditional cascade.
+    """
+
+    path: Path
+    frames: int
+    num: int
+    batch_size: int
+    seed: int = 0
+    passes: int = 200
+    length: int | None = None
+    device: str = "cpu"
+
+    def clips(self) -> Iterator[torch.Tensor]:
+        from ..cascade import Cascade
+
+        if not (self.path / "cascade.json").is_file():
+            raise FileNotFoundError(f"{str(self.path)!r}: expected a cascade directory with cascade.json (Cascade.save)")
+        cascade = Cascade.load(self.path, device=self.device)
+        done = 0
+        while done < self.num:
+            n = min(self.batch_size, self.num - done)
+            videos = cascade.generate(n, frames=self.length, seed=self.seed + done, passes=self.passes,
+                                      stats_batch=max(2, n))  # fmt: skip
+            if videos.shape[2] < self.frames:
+                raise ValueError(
+                    f"--generator: the cascade samples {videos.shape[2]} frames, fewer than --frames {self.frames}; "
+                    "pass --generator-frames"
+                )
+            for v in videos.cpu():
+                yield v[:, : self.frames]
+            done += n
+
+    def describe(self) -> dict[str, object]:
+        weights = sorted(self.path.glob("*/sampler.safetensors"))
+        return {
+            "kind": "cascade",
+            "path": str(self.path),
+            "samples": self.num,
+            "seed": self.seed,
+            "standing_statistics_passes": self.passes,
+            "sampled_frames": self.length if self.length is not None else "training length",
+            "weights_sha256": {str(p.relative_to(self.path)): file_sha256(p) for p in weights},
+        }
+
+
 def _batched(clips: Iterator[torch.Tensor], batch_size: int, keep: list[torch.Tensor] | None) -> Iterator[torch.Tensor]:
     """Stack consecutive clips of equal shape into batches; optionally keep uint8 copies."""
     pending: list[torch.Tensor] = []
@@ -143,6 +196,13 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--real", type=Path, required=True, help="video file or folder of real videos")
     fake = ap.add_mutually_exclusive_group(required=True)
     fake.add_argument("--fake", type=Path, help="video file or folder of generated videos")
+    fake.add_argument("--generator", type=Path,
+                      help="saved cascade directory (a recipe's --out) to sample the fake clips from")
+    ap.add_argument("--num-samples", type=int, default=256, help="videos sampled with --generator (default 256)")
+    ap.add_argument("--generator-frames", type=int, default=None,
+                    help="length sampled with --generator (default: the cascade's training length)")
+    ap.add_argument("--standing-passes", type=int, default=200,
+                    help="standing-statistics passes before sampling with --generator (SSW-GAN uses 200)")
     ap.add_argument("--frames", type=int, default=16, help="frames per clip (default 16)")
     ap.add_argument("--clips-per-video", type=int, default=None,
                     help="clips cut from each video (default: 1 per file of a folder, all of a single file)")
@@ -209,10 +269,18 @@ def _run(args: argparse.Namespace) -> int:
         if args.random_i3d
         else load_i3d(args.i3d_weights, device=args.device)
     )
-    sources: dict[str, VideoFiles] = {}
+    sources: dict[str, VideoFiles | CascadeSamples] = {}
     for side, path in (("real", args.real), ("fake", args.fake)):
+        if path is None:
+            continue
         per_video = args.clips_per_video if args.clips_per_video is not None else (None if path.is_file() else 1)
         sources[side] = VideoFiles(path, args.frames, per_video, args.max_clips)
+    if args.generator is not None:
+        for name in ("num_samples", "standing_passes"):
+            if getattr(args, name) < 1:
+                raise ValueError(f"--{name.replace('_', '-')}: expected a positive integer, got {getattr(args, name)}")
+        sources["fake"] = CascadeSamples(args.generator, args.frames, args.num_samples, args.batch_size, args.seed,
+                                         args.standing_passes, args.generator_frames, args.device)  # fmt: skip
     need_pixels = bool(args.frame_metrics) or args.psd_frames is not None
     kept: dict[str, list[torch.Tensor] | None] = {s: ([] if need_pixels else None) for s in sources}
 
@@ -302,7 +370,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.random_i3d:
         print("note: random I3D weights; these numbers only compare runs with the same --seed and width")
     for side, src in sources.items():
-        if src.skipped:
+        if getattr(src, "skipped", None):
             print(f"warning: {len(src.skipped)} {side} file(s) shorter than {args.frames} frames were skipped",
                   file=sys.stderr)  # fmt: skip
     if args.json is not None:
