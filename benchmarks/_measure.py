@@ -54,8 +54,28 @@ def rss_mib() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def reset_peak_rss() -> None:
+    """Reset this process's resident-set high-water mark (Linux ``clear_refs``), where allowed.
+
+    Needed because ``ru_maxrss`` survives ``execve``: a child started from a large
+    parent would otherwise report the parent's peak.
+    """
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
 def peak_rss_mib() -> float:
-    """Peak resident set size of this process in MiB (Linux reports KiB)."""
+    """Peak resident set size of this process in MiB since the last :func:`reset_peak_rss`."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -130,6 +150,7 @@ def _isolated_main(target: str, kwargs: dict) -> None:
         peak = (torch.cuda.max_memory_allocated(device) - base) / 2**20
     else:
         base = rss_mib()
+        reset_peak_rss()
         run()
         peak = max(0.0, peak_rss_mib() - base)
     print(json.dumps({**info, "peak_mib": peak}))

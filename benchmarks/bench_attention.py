@@ -21,7 +21,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _measure import peak_rss_mib, print_table, rss_mib, run_isolated, time_fn  # noqa: E402
+from _measure import peak_rss_mib, print_table, reset_peak_rss, rss_mib, run_isolated, time_fn  # noqa: E402
 
 from vidgan_blocks.layers import SelfAttention, SeparableSelfAttention  # noqa: E402
 
@@ -40,6 +40,7 @@ def one(cfg: dict) -> dict:
                 p.fill_(0.5)
     x = torch.randn(cfg["b"], cfg["c"], cfg["t"], cfg["hw"], cfg["hw"], device=device, requires_grad=True)
     base = rss_mib()
+    reset_peak_rss()
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
         base_cuda = torch.cuda.memory_allocated(device)

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch  # noqa: E402
-from _measure import peak_rss_mib, print_table, rss_mib, run_isolated  # noqa: E402
+from _measure import peak_rss_mib, print_table, reset_peak_rss, rss_mib, run_isolated  # noqa: E402
 
 
 def build_sampling(cfg: dict):
@@ -69,6 +69,7 @@ def _one(cfg: dict) -> dict:
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
     base = rss_mib()
+    reset_peak_rss()
     t0 = time.perf_counter()
     run()
     if dev.type == "cuda":
