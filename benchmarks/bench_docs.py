@@ -15,6 +15,7 @@ sets the timed repetitions (median reported).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import runpy
 import statistics
 import sys
@@ -76,10 +77,13 @@ def main(argv: list[str] | None = None) -> list[tuple[str, str, float]]:
                            tensorboard=False, resume="never")
     rows: list[tuple[str, str, float]] = []
     for l in (1, 2, 3):
+        # One real step first: freezes level l and gives the levels below standing statistics
+        # at the length they are sampled at, as Cascade.train_level does before training.
+        cascade.train_level(l, dataset, dataclasses.replace(config, max_steps=1), passes=2, stats_batch=4,
+                            context=ctx)
         trainer = cascade.make_trainer(l, dataset, config, context=ctx, standing_passes=2)
         rows.append(("train iteration (2 D + 1 G)", f"level {l}, batch {args.batch_size}",
                      timed(trainer.train_step, args.repeats, device)))
-        cascade[l].freeze(trainer.eval_model())
         trainer.close()
 
     for frames in (int(f) for f in args.lengths.split(",")):
