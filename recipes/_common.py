@@ -22,11 +22,26 @@ from vidgan_blocks.training import DistributedContext
 
 __all__ = [
     "DictItems",
+    "PredictionPreset",
+    "PredictionTrainer",
     "Stopwatch",
+    "VideoTrainer",
+    "add_metric_args",
+    "accumulation",
     "apply_overrides",
     "base_parser",
+    "CascadePreset",
+    "LevelSpec",
+    "cascade_main",
+    "without_matching",
+    "evaluate",
+    "loss_history",
+    "prediction_main",
+    "prediction_outputs",
     "prepare_synthetic",
+    "real_clips",
     "set_threads",
+    "single_run",
     "video_folder",
     "write_summary",
 ]
@@ -69,6 +84,12 @@ def parse_steps(text: str | None, levels: int) -> list[int] | None:
     if len(parts) != levels or any(s < 1 for s in parts):
         raise SystemExit(f"--steps: expected one positive number or {levels} comma-separated ones, got {text!r}")
     return parts
+
+
+def accumulation(effective_batch: int | None, batch: int, world_size: int) -> int:
+    """Micro-batches per step for a preset's effective batch; ``None`` (tiny presets): 1, so the
+    effective batch is ``batch x world size`` and any ``torchrun`` world size works."""
+    return 1 if effective_batch is None else TrainerConfig.accumulation_for(effective_batch, batch, world_size)
 
 
 def apply_overrides(preset: Any, **overrides: Any) -> Any:
@@ -147,3 +168,470 @@ def write_summary(out: Path, summary: Mapping[str, Any]) -> Path:
     tmp.write_text(json.dumps(_plain(summary), indent=2, sort_keys=False))
     os.replace(tmp, path)
     return path
+
+
+# ---------------------------------------------------------------------------- trainers
+
+from vidgan_blocks.data import frames_grid, save_video  # noqa: E402
+from vidgan_blocks.ops import spatial_upsample, temporal_repeat  # noqa: E402
+from vidgan_blocks.recurrent.motion import combine_flows, expected_flow, flow_to_rgb  # noqa: E402
+from vidgan_blocks.training import (  # noqa: E402
+    EMAMixin,
+    FrameConditionalMixin,
+    GANTrainer,
+    StandingStatsMixin,
+    TrainerConfig,
+)
+
+
+class VideoTrainer(EMAMixin, StandingStatsMixin, GANTrainer):
+    """Video synthesis (DVD-GAN A.3): EMA of G's weights and standing per-frame BN statistics."""
+
+
+class PredictionTrainer(EMAMixin, StandingStatsMixin, FrameConditionalMixin, GANTrainer):
+    """Video prediction (DVD-GAN-FP A.4, TrIVD-GAN-FP E.2): G continues the first ``cond_frames`` frames.
+
+    ``d_labels=False`` keeps labels away from an unconditional D while G still takes
+    one (TrIVD-GAN-FP's G has a single dummy class whose embedding is a constant).
+    """
+
+    def __init__(self, *args: Any, d_labels: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.d_labels = bool(d_labels)
+
+    def discriminate(self, view: dict[str, torch.Tensor]) -> Any:
+        if not self.d_labels:
+            view = {k: v for k, v in view.items() if k != "label"}
+        return super().discriminate(view)
+
+
+# ---------------------------------------------------------------------------- metrics
+
+_NO_WEIGHTS = ("metrics skipped: no I3D weight file was given (--i3d-weights or $VIDGAN_I3D_WEIGHTS); "
+               "score saved samples later with vidgan-eval")
+
+
+def add_metric_args(p: argparse.ArgumentParser) -> None:
+    """``--i3d-weights`` and ``--eval-samples``: the metrics run at the end only with a weight file."""
+    p.add_argument("--i3d-weights", default=os.environ.get("VIDGAN_I3D_WEIGHTS"),
+                   help="local I3D weight file; FVD / I3D FID / I3D IS are computed only when given")
+    p.add_argument("--eval-samples", type=int, default=None, help="videos per set for the metrics (default: the preset's)")
+
+
+def real_clips(dataset: Dataset, n: int) -> torch.Tensor:
+    """The first ``n`` clips of a recipe dataset (wrapping around), ``(n, 3, T, H, W)``."""
+    return torch.stack([dataset[i % len(dataset)]["video"] for i in range(n)])  # type: ignore[arg-type]
+
+
+def evaluate(weights: str | None, real: torch.Tensor, fake: torch.Tensor, device: torch.device,
+             metrics: tuple[str, ...] = ("fvd", "fid", "is")) -> dict[str, Any]:
+    """FVD, I3D FID and I3D IS of ``fake`` against ``real``, or a note when no weights were given."""
+    if not weights:
+        return {"note": _NO_WEIGHTS}
+    from vidgan_blocks.metrics import evaluate_videos, load_i3d
+
+    i3d = load_i3d(weights, device=device)
+    scores = evaluate_videos(real.to(device), fake.to(device), i3d=i3d, metrics=metrics, batch_size=8)
+    return {"weights": str(weights), "num_videos": int(fake.shape[0]), **{k: v.to_dict() for k, v in scores.items()}}
+
+
+def loss_history(result: Mapping[str, Any]) -> dict[str, float]:
+    """The last logged losses of a trainer summary."""
+    return {k: v for k, v in result["counters"]["history"].items() if k.startswith("loss/")}
+
+
+# ---------------------------------------------------------------------------- prediction outputs
+
+
+def _separator(like: torch.Tensor) -> torch.Tensor:
+    return torch.ones_like(like[:, :, :1])  # one white frame
+
+
+@torch.no_grad()
+def prediction_outputs(generator: torch.nn.Module, clips: torch.Tensor, cond_frames: int, folder: Path, *,
+                       seed: int = 0) -> tuple[torch.Tensor, list[Path]]:
+    """Predict the continuation of real clips and draw it next to the truth.
+
+    Writes ``prediction.png`` (one row per clip: conditioning frames | prediction |
+    ground truth, split by white frames) and, when G's recurrent units predict
+    warping kernels (TSRU, PTSRU, K-TrajGRU), ``motion_fields.png``: per clip a row
+    of predicted frames above the flow of every step as colours (TrIVD-GAN-FP
+    section 4 and Figure 3: expected kernel displacements, combined coarse to fine).
+
+    Returns:
+        ``(conditioning ++ prediction, written files)``.
+
+    Shape:
+        - clips: ``(N, 3, C + T, H, W)``; output video ``(N, 3, C + T, H, W)``
+    """
+    dev = next(generator.parameters()).device
+    clips = clips.to(dev)
+    cond, truth = clips[:, :, :cond_frames], clips[:, :, cond_frames:]
+    n = clips.shape[0]
+    gen = torch.Generator(device=dev).manual_seed(seed)
+    z = torch.randn(n, int(generator.z_dim), generator=gen, device=dev)
+    y = None if generator.num_classes is None else torch.zeros(n, dtype=torch.long, device=dev)
+    was_training = generator.training
+    generator.eval()
+    try:
+        pred, kernels = generator(z, y, cond_frames=cond, frames=truth.shape[2], return_motion=True)
+    finally:
+        generator.train(was_training)
+    pred = pred.float().clamp(-1, 1)
+    folder.mkdir(parents=True, exist_ok=True)
+    sep = _separator(cond)
+    written = [folder / "prediction.png"]
+    frames_grid(torch.cat([cond, sep, pred, sep, truth], dim=2).cpu(), written[0])
+    if kernels:
+        flow = combine_flows([expected_flow(k.float()) for k in kernels])  # [N, 2, T, h, w], finest unit
+        rgb = flow_to_rgb(flow)
+        factor = pred.shape[-1] // rgb.shape[-1]
+        if factor > 1:
+            rgb = spatial_upsample(rgb, factor)
+        rows = torch.stack([pred, rgb], 1).flatten(0, 1)  # [2N, 3, T, H, W]: prediction, flow, ...
+        written.append(folder / "motion_fields.png")
+        frames_grid(rows.cpu(), written[-1])
+    return torch.cat([cond, pred], dim=2), written
+
+
+# ---------------------------------------------------------------------------- one generator, one D
+
+
+def single_run(
+    *,
+    recipe: str,
+    args: argparse.Namespace,
+    ctx: Any,
+    out: Path,
+    clock: Stopwatch,
+    generator: torch.nn.Module,
+    discriminator: torch.nn.Module,
+    dataset: Dataset,
+    config: TrainerConfig,
+    ema_decay: float,
+    ema_start: int,
+    passes: int,
+    stats_batch: int,
+    num_samples: int,
+    cond_frames: int | None = None,
+    model_config: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+    trainer_kwargs: Mapping[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """Train one G against one (multi-)D, then write samples, metrics and ``summary.json``.
+
+    ``cond_frames`` switches to video prediction (:class:`PredictionTrainer`,
+    prediction and motion-field PNGs). Every rank calls this; rank 0 writes.
+    Returns the summary on rank 0.
+    """
+    t0 = time.perf_counter()
+    kwargs: dict[str, Any] = dict(ema_decay=ema_decay, ema_start=ema_start, standing_passes=passes, **(trainer_kwargs or {}))
+    cls: type[GANTrainer] = VideoTrainer
+    if cond_frames is not None:
+        cls, kwargs["cond_frames"] = PredictionTrainer, cond_frames
+    trainer = cls(generator, discriminator, dataset, config, context=ctx, model_config=dict(model_config or {}),
+                  **kwargs)
+    summary = None
+    try:
+        result = trainer.fit()
+        clock.lap("train", t0)
+        t0 = time.perf_counter()
+        trainer.standing_stats(batch_size=stats_batch)  # every rank: the passes may reduce across ranks
+        if ctx.is_main:
+            samples = out / "samples"
+            g = trainer.eval_model()
+            n_eval = args.eval_samples or num_samples
+            real = real_clips(dataset, max(num_samples, n_eval))
+            files: list[Path] = []
+            if cond_frames is not None:
+                fake, files = prediction_outputs(g, real, cond_frames, samples, seed=args.seed)
+            else:
+                total = max(num_samples, n_eval)
+                fake = torch.cat([trainer.sample(min(num_samples, total - i), model=g,
+                                                 generator=torch.Generator(device=trainer.device).manual_seed(args.seed + i))
+                                  for i in range(0, total, num_samples)])
+            fake = fake.cpu()
+            save_video(fake[:num_samples], samples / "samples.mp4")
+            frames_grid(fake[:num_samples], samples / "samples.png")
+            clock.lap("sampling", t0)
+            t0 = time.perf_counter()
+            metrics = evaluate(getattr(args, "i3d_weights", None), real[:n_eval], fake[:n_eval], trainer.device)
+            clock.lap("metrics", t0)
+            summary = {
+                "recipe": recipe,
+                "preset": args.preset,
+                "data": str(args.data or out / "synthetic"),
+                "steps": result["step"],
+                "losses": loss_history(result),
+                "seconds": {"total": clock.total, **clock.sections},
+                "metrics": metrics,
+                **dict(extra or {}),
+                "files": {
+                    "checkpoints": str(out / "checkpoints"),
+                    "logs": str(out / "logs"),
+                    "samples": sorted(str(p) for p in samples.iterdir()),
+                },
+            }
+            write_summary(out, summary)
+            print(f"done in {clock.total:.0f} s; summary: {out / 'summary.json'}")
+    finally:
+        trainer.close()
+    ctx.barrier()
+    return summary
+
+
+# ---------------------------------------------------------------------------- video prediction recipes
+
+
+@dataclasses.dataclass(frozen=True)
+class PredictionPreset:
+    """A video-prediction setup: ``g.cond_frames`` given frames, ``g.frames`` predicted ones."""
+
+    g: Any  # FramePredictionConfig
+    d: Any  # DiscriminatorConfig (frame conditioning on)
+    resolution: int
+    stride: int
+    lr_g: float
+    lr_d: float
+    ortho_reg: float
+    batch: int
+    effective_batch: int | None  # None: batch x world size (tiny presets)
+    steps: int
+    ema_start: int
+    ema_decay: float
+    passes: int
+    stats_batch: int
+    synthetic_clips: int
+    num_samples: int
+    log_every: int
+    checkpoint_every: int
+
+
+def prediction_main(argv: Any, presets: Mapping[str, PredictionPreset], *, recipe: str, description: str,
+                    studies: bool = False) -> dict[str, Any] | None:
+    """Parse arguments, build the data and models of a prediction preset, train, write outputs.
+
+    With ``studies``, ``--decomposition`` picks any named discriminator decomposition
+    (TrIVD-GAN-FP Table 1) and ``--unit`` any recurrent unit (Table 2).
+    """
+    from vidgan_blocks.discriminators import DECOMPOSITIONS
+    from vidgan_blocks.generators import RECURRENT_UNIT_NAMES, build_generator
+    from vidgan_blocks.training import init_distributed
+
+    parser = base_parser(description, presets)
+    if studies:
+        parser.add_argument("--decomposition", choices=sorted(DECOMPOSITIONS), default=None,
+                            help="discriminator decomposition (TrIVD-GAN-FP Table 1); default: the preset's")
+        parser.add_argument("--unit", choices=RECURRENT_UNIT_NAMES, default=None,
+                            help="recurrent unit of G (TrIVD-GAN-FP Table 2); default: the preset's")
+    add_metric_args(parser)
+    args = parser.parse_args(argv)
+    ctx = init_distributed(args.device)
+    set_threads(args.threads, ctx.device)
+    torch.manual_seed(args.seed)
+    P = apply_overrides(presets[args.preset], batch=args.batch_size)
+    if studies:
+        P = dataclasses.replace(P, g=apply_overrides(P.g, recurrent=args.unit),
+                                d=apply_overrides(P.d, decomposition=args.decomposition))
+    steps = (parse_steps(args.steps, 1) or [P.steps])[0]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    clock = Stopwatch()
+
+    t0 = time.perf_counter()
+    frames = P.g.cond_frames + P.g.frames
+    data_root = args.data or prepare_synthetic(
+        out / "synthetic", ctx, n=P.synthetic_clips, frames=frames * P.stride, resolution=P.resolution,
+        num_classes=6, seed=args.seed,
+    )
+    dataset = video_folder(data_root, frames=frames, stride=P.stride, resolution=P.resolution, seed=args.seed,
+                           split_file=args.split_file, cache_dir=out / "index")
+    clock.lap("data", t0)
+
+    G = build_generator(P.g)
+    D = P.d.build()
+    config = TrainerConfig(
+        batch_size=P.batch, accumulation=accumulation(P.effective_batch, P.batch, ctx.world_size),
+        lr_g=P.lr_g, lr_d=P.lr_d, ortho_reg=P.ortho_reg, max_steps=steps, seed=args.seed, out_dir=str(out),
+        resume="never" if args.fresh else "latest", log_every=P.log_every, checkpoint_every=P.checkpoint_every,
+        num_workers=args.workers, progress=ctx.is_main, tensorboard=False,
+    )
+    return single_run(
+        recipe=recipe, args=args, ctx=ctx, out=out, clock=clock, generator=G, discriminator=D, dataset=dataset,
+        config=config, ema_decay=P.ema_decay, ema_start=P.ema_start, passes=P.passes, stats_batch=P.stats_batch,
+        num_samples=P.num_samples, cond_frames=P.g.cond_frames, trainer_kwargs={"d_labels": P.d.num_classes is not None},
+        model_config={"generator": P.g.to_dict(), "discriminator": P.d.to_dict()},
+        extra={"video": {"cond_frames": P.g.cond_frames, "predicted_frames": P.g.frames, "resolution": P.resolution,
+                         "stride": P.stride},
+               "models": {"recurrent": P.g.recurrent, "decomposition": P.d.decomposition, "g_ch": P.g.ch,
+                          "d_ch": P.d.ch}},
+    )
+
+
+# ---------------------------------------------------------------------------- cascades (CVG, SSW-GAN)
+
+
+@dataclasses.dataclass(frozen=True)
+class LevelSpec:
+    """One cascade level: G and D configs, ``(f_t, f_s)`` to the level below, training window."""
+
+    g: Any  # CascadeFirstLevelConfig (level 1) or UpsamplingGeneratorConfig
+    d: Any  # DiscriminatorConfig
+    factors: tuple[int, int] = (1, 1)
+    window: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class CascadePreset:
+    """A cascade setup. ``frames``/``stride``/``resolution``: the top level's view of the data."""
+
+    levels: tuple[LevelSpec, ...]
+    frames: int
+    stride: int
+    resolution: int
+    num_classes: int | None
+    lr_g: float
+    lr_d: float
+    batch: int
+    effective_batch: int | None  # None: batch x world size (tiny presets)
+    steps: tuple[int, ...]
+    ema_start: int
+    ema_decay: float
+    passes: int
+    stats_batch: int
+    synthetic_clips: int
+    num_samples: int
+    log_every: int
+    checkpoint_every: int
+    long_frames: int
+
+
+def without_matching(P: CascadePreset) -> CascadePreset:
+    """The ablation of SSW-GAN Table 2 / CVG Table 3: upsampling levels keep D_S + D_T only."""
+    levels = tuple(dataclasses.replace(lv, d=dataclasses.replace(lv.d, decomposition="dvd_gan"))
+                   if lv.d.decomposition == "cascade_level" else lv for lv in P.levels)
+    return dataclasses.replace(P, levels=levels)
+
+
+def cascade_main(argv: Any, presets: Mapping[str, CascadePreset], *, recipe: str, description: str,
+                 matching_flag: bool = False) -> dict[str, Any] | None:
+    """Train a cascade level by level, then sample it unrolled and streamed, score it and write the summary.
+
+    With ``matching_flag``, ``--no-matching`` drops the matching discriminator of the
+    upsampling levels (SSW-GAN Table 2).
+    """
+    from vidgan_blocks.cascade import Cascade, Level, LevelOptim
+    from vidgan_blocks.data import ViewFactors
+    from vidgan_blocks.generators import build_generator
+    from vidgan_blocks.training import init_distributed
+
+    parser = base_parser(description, presets)
+    parser.add_argument("--levels", default=None, help="levels to train, in order (e.g. 2,3 once level 1 is done)")
+    if matching_flag:
+        parser.add_argument("--no-matching", action="store_true", help="ablation: no matching discriminator")
+    add_metric_args(parser)
+    args = parser.parse_args(argv)
+    ctx = init_distributed(args.device)
+    set_threads(args.threads, ctx.device)
+    torch.manual_seed(args.seed)
+    P = apply_overrides(presets[args.preset], batch=args.batch_size)
+    if getattr(args, "no_matching", False):
+        P = without_matching(P)
+    L = len(P.levels)
+    steps = parse_steps(args.steps, L) or list(P.steps)
+    levels_to_train = sorted({int(s) for s in (args.levels or ",".join(map(str, range(1, L + 1)))).split(",") if s.strip()})
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    clock = Stopwatch()
+
+    t0 = time.perf_counter()
+    data_root = args.data or prepare_synthetic(
+        out / "synthetic", ctx, n=P.synthetic_clips, frames=P.frames * P.stride, resolution=P.resolution,
+        num_classes=P.num_classes or 6, seed=args.seed,
+    )
+    dataset = video_folder(data_root, frames=P.frames, stride=P.stride, resolution=P.resolution, seed=args.seed,
+                           split_file=args.split_file, cache_dir=out / "index")
+    num_classes = None if P.num_classes is None else (len(dataset.base.classes) if args.data else P.num_classes)
+    clock.lap("data", t0)
+
+    optim = LevelOptim(lr_g=P.lr_g, lr_d=P.lr_d, n_dis=2)
+    levels = []
+    for i, spec in enumerate(P.levels):
+        g_cfg = dataclasses.replace(spec.g, num_classes=num_classes)
+        d_cfg = dataclasses.replace(spec.d, num_classes=num_classes)
+        # factors of level l make level l-1's view from level l's: stored on the upper level
+        levels.append(Level(build_generator(g_cfg), d_cfg.build(), factors=ViewFactors(*spec.factors) if i else None,
+                            window=spec.window, optim=optim, discriminator_config=d_cfg))
+    cascade = Cascade(levels)
+    if (out / "cascade.json").exists():  # levels finished earlier (resume, or --levels 2 after --levels 1)
+        done = Cascade.load(out, device=ctx.device)
+        for mine, theirs in zip(cascade, done):
+            if theirs._sampler is not None:
+                mine.freeze(theirs.sampler)
+
+    train_cfg = TrainerConfig(
+        batch_size=P.batch, accumulation=accumulation(P.effective_batch, P.batch, ctx.world_size),
+        seed=args.seed, out_dir=str(out), resume="never" if args.fresh else "latest", log_every=P.log_every,
+        checkpoint_every=P.checkpoint_every, num_workers=args.workers, progress=ctx.is_main, tensorboard=False,
+    )
+    results = {}
+    for l in levels_to_train:
+        t0 = time.perf_counter()
+        results[f"level{l}"] = cascade.train_level(
+            l, dataset, dataclasses.replace(train_cfg, max_steps=steps[l - 1]), passes=P.passes,
+            stats_batch=P.stats_batch, ema_decay=P.ema_decay, ema_start=P.ema_start, context=ctx,
+        )
+        clock.lap(f"train_level{l}", t0)
+
+    summary = None
+    if ctx.is_main and all(lv._sampler is not None for lv in cascade):
+        t0 = time.perf_counter()
+        samples = out / "samples"
+        n_eval = args.eval_samples or P.num_samples
+        outs = cascade.generate(max(P.num_samples, n_eval), passes=P.passes, stats_batch=P.stats_batch,
+                                seed=args.seed, return_levels=True)
+        outs = [o.cpu() for o in outs]
+        top = outs[-1]
+        for l, video in enumerate(outs, start=1):
+            save_video(video[: P.num_samples], samples / f"level{l}.mp4")
+        for l in range(1, L):
+            low, high = outs[l - 1][: P.num_samples], outs[l][: P.num_samples]
+            # the lower level enlarged and each frame shown f_t times, in the row above its upsampling
+            low_big = temporal_repeat(spatial_upsample(low, high.shape[-1] // low.shape[-1]), high.shape[2] // low.shape[2])
+            pairs = torch.stack([low_big, high], 1).flatten(0, 1)  # [2N, 3, T, H, W]
+            frames_grid(pairs, samples / f"level{l}_vs_level{l + 1}.png")
+            if l == L - 1:
+                for i in range(min(2, P.num_samples)):
+                    frames_grid(pairs[2 * i: 2 * i + 2], samples / f"pair{i}.png")
+        written = cascade.generate_stream(min(4, P.num_samples), frames=P.long_frames,
+                                          path=samples / "unrolled_long.mp4", passes=P.passes,
+                                          stats_batch=P.stats_batch, seed=args.seed)
+        clock.lap("sampling", t0)
+        t0 = time.perf_counter()
+        real = real_clips(dataset, n_eval)
+        metrics = evaluate(getattr(args, "i3d_weights", None), real, top[:n_eval], torch.device(ctx.device))
+        clock.lap("metrics", t0)
+        top_spec = P.levels[-1]
+        summary = {
+            "recipe": recipe,
+            "preset": args.preset,
+            "data": str(data_root),
+            "matching": not getattr(args, "no_matching", False),
+            "steps": {name: r["step"] for name, r in results.items()},
+            "losses": {name: loss_history(r) for name, r in results.items()},
+            "seconds": {"total": clock.total, **clock.sections},
+            "metrics": metrics,
+            "levels": [{"frames": int(o.shape[2]), "resolution": int(o.shape[-1])} for o in outs],
+            "window": {f"level{L}_train_frames": (top_spec.window * top_spec.factors[0]) if top_spec.window else None,
+                       "unrolled_frames": written},
+            "files": {
+                "cascade": str(out / "cascade.json"),
+                "checkpoints": {lv.name: str(out / lv.name / "checkpoints") for lv in cascade},
+                "logs": {lv.name: str(out / lv.name / "logs") for lv in cascade},
+                "samples": sorted(str(p) for p in samples.iterdir()),
+            },
+        }
+        write_summary(out, summary)
+        print(f"done in {clock.total:.0f} s; summary: {out / 'summary.json'}")
+    ctx.barrier()
+    return summary

@@ -1,7 +1,15 @@
-"""One torch thread for these tiny models: on a busy 2-core machine more threads only spin."""
+"""Recipe tests: one torch thread (tiny models on a busy 2-core machine), recipe scripts as modules."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
 
 import pytest
 import torch
+
+RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 
 
 @pytest.fixture(autouse=True)
@@ -10,3 +18,10 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+def recipe_module(name: str):
+    """``recipes/<name>.py`` imported as a module (its ``main`` is not run)."""
+    if str(RECIPES) not in sys.path:
+        sys.path.insert(0, str(RECIPES))
+    return importlib.import_module(name)
