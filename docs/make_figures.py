@@ -5,7 +5,7 @@ sample, every level enlarged to the top level's size and frame rate) and
 ``docs/images/tsru_motion.png`` (level 1 frames above the colour-coded expected
 displacement of its TSRU's per-pixel warp kernels, TrIVD-GAN-FP section 4).
 
-Run: ``python docs/make_figures.py --steps 30`` (a few minutes on a CPU).
+Run: ``python docs/make_figures.py --steps 30`` (under a minute on an idle two-core CPU).
 """
 
 from __future__ import annotations
