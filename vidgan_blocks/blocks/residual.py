@@ -62,11 +62,31 @@ class _GBlockBase(nn.Module):
         self.norm2 = norm_layer(out_channels, cond_dim)
         self.act = act_layer()
 
+    # Set by subclasses: their convolutions (conv1, conv2, optional 1x1 shortcut) and
+    # whether those are 2D modules applied frame by frame or 3D modules on the clip.
+    frame_wise: bool
+    conv1: nn.Module
+    conv2: nn.Module
+    shortcut: nn.Module | None
+
     def _check(self, x: torch.Tensor, cond: torch.Tensor) -> None:
         check_video(x, channels=self.in_channels)
         if not isinstance(cond, torch.Tensor) or cond.shape != (x.shape[0], self.cond_dim):
             got = tuple(cond.shape) if isinstance(cond, torch.Tensor) else type(cond).__name__
             raise ValueError(f"cond: expected shape ({x.shape[0]}, {self.cond_dim}), got {got}")
+
+    def _conv(self, conv: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        return _frames(conv, x) if self.frame_wise else conv(x)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        self._check(x, cond)
+        h = self.act(self.norm1(x, cond))
+        if self.upsample:
+            h, x = _up(h), _up(x)
+        h = self._conv(self.conv1, h)
+        h = self._conv(self.conv2, self.act(self.norm2(h, cond)))
+        sc = x if self.shortcut is None else self._conv(self.shortcut, x)
+        return h + sc
 
     def extra_repr(self) -> str:
         return f"{self.in_channels} -> {self.out_channels}, cond_dim={self.cond_dim}, upsample={self.upsample}"
@@ -92,6 +112,8 @@ class GBlock(_GBlockBase):
         - output: ``(B, C_out, T, 2H, 2W)`` if ``upsample`` else ``(B, C_out, T, H, W)``
     """
 
+    frame_wise = True
+
     def __init__(
         self,
         in_channels: int,
@@ -110,16 +132,6 @@ class GBlock(_GBlockBase):
             SNConv2d(in_channels, out_channels, 1, sn=sn) if (in_channels != out_channels or upsample) else None
         )
 
-    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        self._check(x, cond)
-        h = self.act(self.norm1(x, cond))
-        if self.upsample:
-            h, x = _up(h), _up(x)
-        h = _frames(self.conv1, h)
-        h = _frames(self.conv2, self.act(self.norm2(h, cond)))
-        sc = x if self.shortcut is None else _frames(self.shortcut, x)
-        return h + sc
-
 
 class GBlock3d(_GBlockBase):
     """Generator residual block whose convolutions are separable 3D (SSW-GAN B.2).
@@ -133,6 +145,8 @@ class GBlock3d(_GBlockBase):
         - x: ``(B, C_in, T, H, W)``; cond: ``(B, cond_dim)``
         - output: ``(B, C_out, T, 2H, 2W)`` if ``upsample`` else ``(B, C_out, T, H, W)``
     """
+
+    frame_wise = False
 
     def __init__(
         self,
@@ -151,16 +165,6 @@ class GBlock3d(_GBlockBase):
         self.shortcut = (
             SNConv3d(in_channels, out_channels, 1, sn=sn) if (in_channels != out_channels or upsample) else None
         )
-
-    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        self._check(x, cond)
-        h = self.act(self.norm1(x, cond))
-        if self.upsample:
-            h, x = _up(h), _up(x)
-        h = self.conv1(h)
-        h = self.conv2(self.act(self.norm2(h, cond)))
-        sc = x if self.shortcut is None else self.shortcut(x)
-        return h + sc
 
 
 class _DBlockBase(nn.Module):
