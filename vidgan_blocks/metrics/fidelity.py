@@ -11,7 +11,7 @@ feature_extractor_weights_path="i3d_pretrained_400.pt", fid=True)``.
 
 torch-fidelity 0.4 pitfalls handled here:
 
-* its InceptionV3 reads weights with ``torch.load(weights_only=False)`` (full
+* its InceptionV3 loads its weight file with ``weights_only=False`` (full
   unpickling) and downloads when no path is given: :class:`SafeInceptionV3` reads
   the local file with ``weights_only=True`` (or safetensors) and hands torch-fidelity
   an in-memory copy containing only tensors; no path is an error;
