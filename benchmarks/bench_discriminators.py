@@ -34,8 +34,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -45,6 +43,9 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _measure import peak_rss_mib, print_table, reset_peak_rss, rss_mib, sync  # noqa: E402
 
 from vidgan_blocks.discriminators import (  # noqa: E402
     DVD_GAN_64,
@@ -177,44 +178,31 @@ def make_step(name: str, args: argparse.Namespace):
 def measure_one(name: str, args: argparse.Namespace) -> dict:
     device = torch.device(args.device)
     step, pixels = make_step(name, args)
-    _sync(device)
+    sync(device)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
         base = torch.cuda.memory_allocated(device)
     else:
-        base = _rss_mib()
+        base = rss_mib()
+        reset_peak_rss()
     for _ in range(args.warmup):
         step()
-    _sync(device)
+    sync(device)
     wall, cpu = [], []
     for _ in range(args.repeats):
         t0, c0 = time.perf_counter(), time.process_time()
         step()
-        _sync(device)
+        sync(device)
         wall.append((time.perf_counter() - t0) * 1e3)
         cpu.append((time.process_time() - c0) * 1e3)
     if device.type == "cuda":
         peak = (torch.cuda.max_memory_allocated(device) - base) / 2**20
     else:
-        peak = _peak_rss_mib() - base
+        peak = peak_rss_mib() - base
     row = {"name": name, "pixels": pixels, "ms": statistics.median(wall), "peak_mib": peak}
     if device.type == "cpu":
         row["cpu_ms"] = statistics.median(cpu)
     return row
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _rss_mib() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def _peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_isolated(name: str, argv: list[str]) -> dict:
@@ -226,19 +214,6 @@ def run_isolated(name: str, argv: list[str]) -> dict:
         tail = out.stderr.strip().splitlines()
         return {"name": name, "error": tail[-1] if tail else f"exit {out.returncode}"}
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _fmt(v: object) -> str:
-    if isinstance(v, float):
-        return f"{v:.2f}"
-    return "-" if v is None else str(v)
-
-
-def print_table(rows: list[dict], columns: list[str]) -> None:
-    widths = {c: max(len(c), *(len(_fmt(r.get(c))) for r in rows)) for c in columns}
-    print("  ".join(c.ljust(widths[c]) for c in columns))
-    for r in rows:
-        print("  ".join(_fmt(r.get(c)).ljust(widths[c]) for c in columns))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
