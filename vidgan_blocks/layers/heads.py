@@ -35,7 +35,9 @@ def _check_labels(y: torch.Tensor | None, batch: int, num_classes: int | None, *
     if not isinstance(y, torch.Tensor) or y.dim() != 1 or y.shape[0] != batch or y.is_floating_point():
         got = (tuple(y.shape), y.dtype) if isinstance(y, torch.Tensor) else type(y).__name__
         raise ValueError(f"y: expected integer labels of shape ({batch},), got {got}")
-    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= num_classes):
+    # The range check reads the labels on the host; inside torch.compile it is left out so the
+    # graph does not break (the eager check runs on every call otherwise).
+    if y.numel() and not torch.compiler.is_compiling() and (int(y.min()) < 0 or int(y.max()) >= num_classes):
         raise ValueError(f"y: labels must lie in [0, {num_classes - 1}], got range [{int(y.min())}, {int(y.max())}]")
     return y
 

@@ -275,8 +275,13 @@ def random_crop(
     top = (u[:, 0] * (h - ch + 1)).floor().long().clamp_(max=h - ch)
     left = (u[:, 1] * (w - cw + 1)).floor().long().clamp_(max=w - cw)
     boxes = torch.stack([top, left], dim=1)
-    # One slice per sample: a loop over the batch only, never over pixels.
-    crops = torch.stack([x[i, :, :, int(tp) : int(tp) + ch, int(lf) : int(lf) + cw] for i, (tp, lf) in enumerate(boxes.tolist())])
+    # One gather for the whole batch: no per-sample Python loop and no device-to-host copy of the
+    # boxes (a synchronisation on GPUs, a graph break under torch.compile).
+    rows = (top.to(x.device)[:, None] + torch.arange(ch, device=x.device))[:, :, None]  # [B, h, 1]
+    cols = (left.to(x.device)[:, None] + torch.arange(cw, device=x.device))[:, None, :]  # [B, 1, w]
+    idx = torch.arange(b, device=x.device)[:, None, None]
+    crops = x.permute(0, 3, 4, 1, 2)[idx, rows, cols]  # [B, h, w, C, T]
+    crops = crops.permute(0, 3, 4, 1, 2).contiguous()
     return (crops, boxes) if return_boxes else crops
 
 

@@ -150,7 +150,7 @@ class _KernelWarp(torch.autograd.Function):
         if ctx.needs_input_grad[1]:
             grad_wm = wm.new_zeros(n, k * k, height * width)
             for q, off, a, b in _flat_taps(k, height, width):
-                torch.sum(g[:, :, a:b] * hf[:, :, a + off : b + off], dim=1, out=grad_wm[:, q, a:b])
+                grad_wm[:, q, a:b] = (g[:, :, a:b] * hf[:, :, a + off : b + off]).sum(dim=1)
             grad_w = grad_wm.view(n, k * k, height, width) * mask
         return grad_h, grad_w
 
