@@ -42,6 +42,7 @@ __all__ = [
     "real_clips",
     "set_threads",
     "single_run",
+    "speed_options",
     "video_folder",
     "write_summary",
 ]
@@ -63,7 +64,17 @@ def base_parser(description: str, presets: Mapping[str, Any], default: str = "ti
                    help="CPU threads for torch (default 1 on CPU: small models gain nothing from more on a busy machine)")
     p.add_argument("--fresh", action="store_true", help="do not resume from checkpoints in --out")
     p.add_argument("--workers", type=int, default=0, help="data-loader worker processes")
+    p.add_argument("--amp", choices=("none", "bf16", "fp16"), default="none",
+                   help="autocast for the G and D forwards (bf16 on CUDA or CPU, fp16 with loss scaling on CUDA)")
+    p.add_argument("--compile", action="store_true", help="wrap the G and D forwards in torch.compile")
+    p.add_argument("--channels-last", action="store_true",
+                   help="channels-last weights and activations (faster convolutions on tensor-core GPUs)")
     return p
+
+
+def speed_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The TrainerConfig fields set by ``--amp``, ``--compile`` and ``--channels-last``."""
+    return {"amp": args.amp, "compile": args.compile, "channels_last": args.channels_last}
 
 
 def set_threads(threads: int | None, device: torch.device) -> None:
@@ -454,7 +465,7 @@ def prediction_main(argv: Any, presets: Mapping[str, PredictionPreset], *, recip
         batch_size=P.batch, accumulation=accumulation(P.effective_batch, P.batch, ctx.world_size),
         lr_g=P.lr_g, lr_d=P.lr_d, ortho_reg=P.ortho_reg, max_steps=steps, seed=args.seed, out_dir=str(out),
         resume="never" if args.fresh else "latest", log_every=P.log_every, checkpoint_every=P.checkpoint_every,
-        num_workers=args.workers, progress=ctx.is_main, tensorboard=False,
+        num_workers=args.workers, progress=ctx.is_main, tensorboard=False, **speed_options(args),
     )
     return single_run(
         recipe=recipe, args=args, ctx=ctx, out=out, clock=clock, generator=G, discriminator=D, dataset=dataset,
@@ -573,6 +584,7 @@ def cascade_main(argv: Any, presets: Mapping[str, CascadePreset], *, recipe: str
         batch_size=P.batch, accumulation=accumulation(P.effective_batch, P.batch, ctx.world_size),
         seed=args.seed, out_dir=str(out), resume="never" if args.fresh else "latest", log_every=P.log_every,
         checkpoint_every=P.checkpoint_every, num_workers=args.workers, progress=ctx.is_main, tensorboard=False,
+        **speed_options(args),
     )
     results = {}
     for l in levels_to_train:

@@ -41,6 +41,7 @@ from _common import (  # noqa: E402
     prepare_synthetic,
     set_threads,
     single_run,
+    speed_options,
     video_folder,
 )
 
@@ -150,7 +151,7 @@ def main(argv: Sequence[str] | None = None, presets: Mapping[str, Preset] = PRES
         batch_size=P.batch, accumulation=accumulation(P.effective_batch, P.batch, ctx.world_size),
         lr_g=P.lr_g, lr_d=P.lr_d, max_steps=steps, seed=args.seed, out_dir=str(out),
         resume="never" if args.fresh else "latest", log_every=P.log_every, checkpoint_every=P.checkpoint_every,
-        num_workers=args.workers, progress=ctx.is_main, tensorboard=False,
+        num_workers=args.workers, progress=ctx.is_main, tensorboard=False, **speed_options(args),
     )
     single_run(
         recipe=recipe, args=args, ctx=ctx, out=out, clock=clock, generator=G, discriminator=D, dataset=dataset,

@@ -17,6 +17,7 @@ from .views import (
     temporal_subsample,
     temporal_windows,
 )
+from .memory_format import channels_last, is_channels_last
 from .warp import FactorizedKernels, KernelWarp, factorized_kernels, kernel_offsets, kernel_warp
 
 __all__ = [
@@ -35,6 +36,8 @@ __all__ = [
     "temporal_repeat",
     "temporal_subsample",
     "temporal_windows",
+    "channels_last",
+    "is_channels_last",
     "FactorizedKernels",
     "KernelWarp",
     "factorized_kernels",

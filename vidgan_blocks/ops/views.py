@@ -84,8 +84,12 @@ def spatial_downsample(x: torch.Tensor, factor: int, mode: DownsampleMode = "bil
     if mode == "nearest":
         return x[..., ::factor, ::factor]
     frames = rearrange(x, "b c t h w -> (b t) c h w")
-    out = F.interpolate(frames, size=(h // factor, w // factor), mode="bilinear", align_corners=False, antialias=True)
-    return rearrange(out, "(b t) c h w -> b c t h w", b=b, t=t)
+    # The anti-aliased kernel has no bf16/fp16 version on every backend (none on CPU): under
+    # autocast the filter runs in float32 and the result returns in the input's dtype.
+    low_precision = frames.dtype in (torch.bfloat16, torch.float16)
+    out = F.interpolate(frames.float() if low_precision else frames, size=(h // factor, w // factor),
+                        mode="bilinear", align_corners=False, antialias=True)
+    return rearrange(out.to(x.dtype), "(b t) c h w -> b c t h w", b=b, t=t)
 
 
 class SpatialDownsample(nn.Module):

@@ -43,6 +43,7 @@ from .._checks import check_int, check_positive_int, check_video
 from ..layers.spectral import spectral_norm_cache
 from ..losses.hinge import d_hinge_loss, g_hinge_loss
 from ..losses.regularization import orthogonal_regularization
+from ..ops.memory_format import channels_last
 from .checkpoint import CheckpointError, CheckpointManager
 from .distributed import (
     DistributedContext,
@@ -102,8 +103,12 @@ class TrainerConfig:
         ortho_reg: weight of G's orthogonal regularisation (1e-4 in TrIVD-GAN-FP; 0 = off).
         max_steps: training iterations (each = n_dis D steps + 1 G step).
         seed: base seed (data order; per-rank noise streams derive from it).
-        amp: ``"none"``, ``"bf16"`` or ``"fp16"``; only on CUDA (CPU always float32).
+        amp: ``"none"``, ``"bf16"`` or ``"fp16"`` autocast for the G and D forwards. bf16 runs on
+            CUDA and CPU; fp16 (with loss scaling) only on CUDA and falls back to float32 elsewhere.
+            Parameters, optimiser state and BN running statistics stay float32.
         compile: wrap G and D forwards in ``torch.compile``.
+        channels_last: lay out G's and D's 4D/5D weights and the real videos channels-last
+            (:func:`vidgan_blocks.ops.channels_last`); faster convolutions on tensor-core GPUs.
         sync_bn: cross-replica per-frame BN statistics when world size > 1.
         sn_cache: one spectral-norm power iteration per micro-batch (not per call).
         out_dir: checkpoints (``out_dir/checkpoints``) and logs; ``None``: nothing written.
@@ -136,6 +141,7 @@ class TrainerConfig:
     seed: int = 0
     amp: Literal["none", "bf16", "fp16"] = "none"
     compile: bool = False
+    channels_last: bool = False
     sync_bn: bool = True
     sn_cache: bool = True
     out_dir: str | None = None
@@ -161,8 +167,10 @@ class TrainerConfig:
             check_positive_int(getattr(self, name), name)
         for name in ("max_restores", "checkpoint_every", "log_every", "sample_every", "eval_every", "num_workers"):
             check_int(getattr(self, name), name, minimum=0)
-        for name in ():
-            check_positive_int(getattr(self, name), name)
+        for name in ("compile", "channels_last", "sync_bn", "sn_cache", "progress", "tensorboard", "shuffle",
+                     "exit_on_signal"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name}: expected a bool, got {type(getattr(self, name)).__name__}")
         if self.amp not in ("none", "bf16", "fp16"):
             raise ValueError(f"amp: expected 'none', 'bf16' or 'fp16', got {self.amp!r}")
         if self.best_mode not in ("max", "min"):
@@ -305,14 +313,18 @@ class GANTrainer:
                 self.G = nn.SyncBatchNorm.convert_sync_batchnorm(self.G)
                 self.D = nn.SyncBatchNorm.convert_sync_batchnorm(self.D)
 
+        if config.channels_last:
+            channels_last(self.G)
+            channels_last(self.D)
+
         self.logger = MetricLogger(
             self.out_dir / "logs" if self.out_dir is not None else None,
             enabled=self.ctx.is_main,
             tensorboard=config.tensorboard,
         )
         amp = config.amp
-        if amp != "none" and self.device.type != "cuda":
-            self.logger.event(0, "amp_disabled", reason=f"amp={amp} needs CUDA; running float32 on {self.device}")
+        if amp == "fp16" and self.device.type != "cuda":
+            self.logger.event(0, "amp_disabled", reason=f"amp=fp16 needs CUDA; running float32 on {self.device}")
             amp = "none"
         self.amp_dtype = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}[amp]
         use_scaler = amp == "fp16"
@@ -364,7 +376,7 @@ class GANTrainer:
     def autocast(self) -> contextlib.AbstractContextManager:
         if self.amp_dtype is None:
             return contextlib.nullcontext()
-        return torch.autocast(device_type="cuda", dtype=self.amp_dtype)
+        return torch.autocast(device_type=self.device.type, dtype=self.amp_dtype)
 
     def _sn_cache(self) -> contextlib.AbstractContextManager:
         return spectral_norm_cache() if self.config.sn_cache else contextlib.nullcontext()
@@ -395,6 +407,8 @@ class GANTrainer:
             raise TypeError(f"data batches must be dicts with a 'video' entry, got {type(batch).__name__}")
         out = {k: (v.to(self.device, non_blocking=True) if isinstance(v, torch.Tensor) else v) for k, v in batch.items()}
         check_video(out["video"], "batch['video']", channels=3)
+        if self.config.channels_last:
+            out["video"] = channels_last(out["video"])
         return out
 
     # ------------------------------------------------------------------ overridable hooks
