@@ -66,6 +66,22 @@ def as_tensor(state):
 
 
 @pytest.mark.parametrize("name", list(BUILDERS))
+def test_bf16_autocast_with_float32_input_and_state(name):
+    """Under autocast the gates run in bf16 while inputs and a given state may be float32."""
+    torch.manual_seed(0)
+    unit = build(name)
+    x = torch.randn(2, CIN, 3, 5, 6, requires_grad=True)
+    expected = unit(x)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = unit(x)
+        stepped = unit.step(x[:, :, 0], random_state(name, dtype=torch.float32))
+    assert out.dtype == torch.bfloat16 and as_tensor(stepped).dtype == torch.bfloat16
+    torch.testing.assert_close(out.float(), expected, rtol=0, atol=0.05)
+    out.float().square().mean().backward()
+    assert torch.isfinite(x.grad).all() and not missing_grads(unit)
+
+
+@pytest.mark.parametrize("name", list(BUILDERS))
 class TestEveryUnit:
     def test_step_matches_paper_equations(self, name):
         unit = build(name, torch.float64)

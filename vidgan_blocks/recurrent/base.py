@@ -67,6 +67,15 @@ def conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None
     return F.conv2d(x, weight, bias, padding=weight.shape[-1] // 2)
 
 
+def _cast_state(state: Any, dtype: torch.dtype) -> Any:
+    """The state in the dtype of the projected input (they differ under autocast, where the
+    gate convolutions run in bf16/fp16 while a zero or encoder state may be float32)."""
+    if isinstance(state, torch.Tensor):
+        return state if state.dtype == dtype or not state.is_floating_point() else state.to(dtype)
+    if isinstance(state, (tuple, list)):
+        return type(state)(_cast_state(s, dtype) for s in state)
+    return state
+
 class RecurrentUnit(nn.Module, metaclass=abc.ABCMeta):
     """Base class of the convolutional recurrent units (one interface for all).
 
@@ -158,7 +167,8 @@ class RecurrentUnit(nn.Module, metaclass=abc.ABCMeta):
         check_frames(x_t, "x_t", channels=self.in_channels)
         state = self._check_state(h, x_t)
         p = self._prepare()
-        new_state, kernels = self._cell(self._project(x_t, p), state, p)
+        proj = self._project(x_t, p)
+        new_state, kernels = self._cell(proj, _cast_state(state, proj[0].dtype), p)
         if kernels is not None:
             self.last_kernels = kernels.detach().unsqueeze(2)
         return new_state
@@ -195,6 +205,7 @@ class RecurrentUnit(nn.Module, metaclass=abc.ABCMeta):
         # unbind (not indexing) so the backward stacks the T gradients once instead of
         # scattering each step's gradient into a zero-filled (T, B, P, H, W) buffer.
         per_step = list(zip(*(y.view(t, b, *y.shape[1:]).unbind(0) for y in proj)))  # T x [B, P, H, W]
+        state = _cast_state(state, proj[0].dtype)
         outs: list[torch.Tensor] = []
         kernels: list[torch.Tensor] = []
         for i in range(t):
