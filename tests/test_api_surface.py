@@ -11,6 +11,7 @@ EXPECTED = {
     "DownsampleMode", "RandomCrop", "SampleFrames", "SpatialDownsample", "TemporalRepeat", "TemporalSubsample",
     "gather_windows", "random_crop", "random_window_starts", "sample_frames", "spatial_downsample",
     "spatial_upsample", "temporal_repeat", "temporal_subsample", "temporal_windows",
+    "channels_last", "is_channels_last",
     # layers
     "AxialSelfAttention", "ConditionalBatchNorm", "FrameBatchNorm", "MixedProjectionHead", "ProjectionHead",
     "SNConv1d", "SNConv2d", "SNConv3d", "SNEmbedding", "SNLinear", "SelfAttention", "SeparableConv3d",
