@@ -43,6 +43,24 @@ from .spectral import SNLinear
 __all__ = ["FrameBatchNorm", "ConditionalBatchNorm"]
 
 
+
+class _AllReduceSum(torch.autograd.Function):
+    """Sum over replicas with its gradient: every replica's output is the same sum, so the
+    gradient reaching a replica's input is the sum of all replicas' output gradients."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, group: dist.ProcessGroup | None) -> torch.Tensor:  # type: ignore[override]
+        ctx.group = group
+        out = x.clone()
+        dist.all_reduce(out, op=dist.ReduceOp.SUM, group=group)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:  # type: ignore[override]
+        grad = grad.contiguous().clone()
+        dist.all_reduce(grad, op=dist.ReduceOp.SUM, group=ctx.group)
+        return grad, None
+
 class FrameBatchNorm(nn.Module):
     """Batch norm over ``(B, H, W)`` separately for every channel and time step.
 
@@ -150,13 +168,11 @@ class FrameBatchNorm(nn.Module):
         self, flat: torch.Tensor, rm: torch.Tensor | None, rv: torch.Tensor | None, factor: float
     ) -> torch.Tensor:
         """Normalise ``flat`` [B, C*T, H, W] with statistics summed over every replica."""
-        from torch.distributed.nn.functional import all_reduce as _all_reduce  # autograd-aware
-
         ct = flat.shape[1]
         x32 = flat.to(torch.promote_types(flat.dtype, torch.float32))  # sums in at least float32
         count = torch.full((1,), float(flat.shape[0] * flat.shape[2] * flat.shape[3]), device=flat.device, dtype=x32.dtype)
         packed = torch.cat([x32.sum(dim=(0, 2, 3)), (x32 * x32).sum(dim=(0, 2, 3)), count])  # [2*CT + 1]
-        packed = _all_reduce(packed, group=self.process_group or dist.group.WORLD)
+        packed = _AllReduceSum.apply(packed, self.process_group)
         n = packed[-1]
         mean = packed[:ct] / n
         var = (packed[ct : 2 * ct] / n - mean * mean).clamp_min(0.0)  # biased, as used for normalising
