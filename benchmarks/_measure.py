@@ -8,6 +8,8 @@ the figure is ``torch.cuda.max_memory_allocated``.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 import resource
@@ -15,9 +17,96 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import torch
+
+
+_ENV = {"amp": "VIDGAN_BENCH_AMP", "channels_last": "VIDGAN_BENCH_CHANNELS_LAST", "compile": "VIDGAN_BENCH_COMPILE"}
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    """The speed options a benchmark run applies to every suite (``--bench-amp``,
+    ``--bench-channels-last``, ``--bench-compile``).
+
+    They travel through environment variables so that the fresh processes that
+    measure CPU memory apply them too. Suites call :meth:`prepare` on their
+    modules, :meth:`tensor` on their inputs and :meth:`wrap` on the closure they
+    time; trainer-based suites pass :meth:`trainer_fields` to ``TrainerConfig``.
+    """
+
+    amp: str = "none"
+    channels_last: bool = False
+    compile: bool = False
+
+    def __post_init__(self) -> None:
+        if self.amp not in ("none", "bf16", "fp16"):
+            raise ValueError(f"amp: expected 'none', 'bf16' or 'fp16', got {self.amp!r}")
+
+    @classmethod
+    def from_env(cls) -> BenchOptions:
+        flag = lambda name: os.environ.get(_ENV[name], "0") == "1"  # noqa: E731
+        return cls(amp=os.environ.get(_ENV["amp"], "none"), channels_last=flag("channels_last"), compile=flag("compile"))
+
+    def export(self) -> None:
+        """Set the environment variables :meth:`from_env` reads (for this process and its children)."""
+        os.environ[_ENV["amp"]] = self.amp
+        os.environ[_ENV["channels_last"]] = "1" if self.channels_last else "0"
+        os.environ[_ENV["compile"]] = "1" if self.compile else "0"
+
+    @property
+    def tag(self) -> str:
+        """``"fp32"`` for plain runs, else e.g. ``"bf16-cl-compile"``."""
+        parts = [] if self.amp == "none" else [self.amp]
+        parts += ["cl"] if self.channels_last else []
+        parts += ["compile"] if self.compile else []
+        return "-".join(parts) or "fp32"
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return {"none": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[self.amp]
+
+    def prepare(self, module: torch.nn.Module) -> torch.nn.Module:
+        """Channels-last weights and an in-place compiled forward, as selected; returns ``module``."""
+        from vidgan_blocks.ops import channels_last
+
+        if self.channels_last:
+            channels_last(module)
+        if self.compile:
+            module.compile()
+        return module
+
+    def tensor(self, x: torch.Tensor) -> torch.Tensor:
+        from vidgan_blocks.ops import channels_last
+
+        return channels_last(x) if self.channels_last else x
+
+    @contextlib.contextmanager
+    def autocast(self, device: torch.device | str) -> Iterator[None]:
+        device = torch.device(device)
+        if self.amp == "none" or (self.amp == "fp16" and device.type != "cuda"):
+            yield
+        else:
+            with torch.autocast(device_type=device.type, dtype=self.dtype):
+                yield
+
+    def wrap(self, fn: Callable[[], object], device: torch.device | str) -> Callable[[], None]:
+        """``fn`` run under the selected autocast."""
+
+        def run() -> None:
+            with self.autocast(device):
+                fn()
+
+        return run
+
+    def trainer_fields(self) -> dict:
+        return {"amp": self.amp, "compile": self.compile, "channels_last": self.channels_last}
+
+    def warmup(self, rounds: int) -> int:
+        """Warm-up rounds for pytest-benchmark: at least one when compiling, so compilation is not timed."""
+        return max(rounds, 1) if self.compile else rounds
 
 
 def sync(device: torch.device) -> None:
@@ -107,13 +196,19 @@ def _fmt(v: object) -> str:
 
 
 def isolated_peak(target: str, kwargs: dict, timeout: float = 900) -> dict:
-    """Run ``module:function(**kwargs)`` from ``benchmarks/`` in a fresh process.
+    """Peak memory of one call of the closure ``module:function(**kwargs)`` builds.
 
-    The function builds its inputs, then calls the returned zero-argument closure
-    once; the result holds the peak memory of that call (``peak_mib``: CUDA peak
-    allocation, or the growth of the process's peak RSS on CPU) and whatever the
-    function reported in its ``info`` dict.
+    The function builds its model and inputs and returns a zero-argument closure;
+    the result holds the peak memory of one call of it above what was held before
+    the call (``peak_mib``) and whatever the function reported in its ``info`` dict.
+    On CPU it runs in a fresh process (peak RSS growth; allocator counters miss
+    torch's CPU tensors). On CUDA it runs in this process, since
+    ``max_memory_allocated`` is exact there, and everything it built is freed
+    afterwards. With ``--bench-compile`` one call runs first, so compilation is
+    not part of the peak.
     """
+    if str(kwargs.get("device", "cpu")).startswith("cuda"):
+        return _measure_in_process(target, kwargs)
     code = (
         "import json, sys; sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[2]);"
         "from _measure import _isolated_main; _isolated_main(sys.argv[3], json.loads(sys.argv[4]))"
@@ -131,16 +226,16 @@ def isolated_peak(target: str, kwargs: dict, timeout: float = 900) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _isolated_main(target: str, kwargs: dict) -> None:
+def _measure_in_process(target: str, kwargs: dict) -> dict:
     import importlib
 
-    if os.environ.get("VIDGAN_BENCH_THREADS"):
-        torch.set_num_threads(int(os.environ["VIDGAN_BENCH_THREADS"]))
     module_name, func_name = target.split(":")
     fn = getattr(importlib.import_module(module_name), func_name)
     info: dict = {}
     run = fn(info=info, **kwargs)
     device = torch.device(kwargs.get("device", "cpu"))
+    if BenchOptions.from_env().compile:
+        run()
     if device.type == "cuda":
         torch.cuda.synchronize(device)
         torch.cuda.reset_peak_memory_stats(device)
@@ -148,12 +243,21 @@ def _isolated_main(target: str, kwargs: dict) -> None:
         run()
         torch.cuda.synchronize(device)
         peak = (torch.cuda.max_memory_allocated(device) - base) / 2**20
+        del run
+        gc.collect()
+        torch.cuda.empty_cache()
     else:
         base = rss_mib()
         reset_peak_rss()
         run()
         peak = max(0.0, peak_rss_mib() - base)
-    print(json.dumps({**info, "peak_mib": peak}))
+    return {**info, "peak_mib": peak}
+
+
+def _isolated_main(target: str, kwargs: dict) -> None:
+    if os.environ.get("VIDGAN_BENCH_THREADS"):
+        torch.set_num_threads(int(os.environ["VIDGAN_BENCH_THREADS"]))
+    print(json.dumps(_measure_in_process(target, kwargs)))
 
 
 # Dense peak throughput used for MFU, by GPU name fragment (TFLOP/s at bf16 / fp32).

@@ -24,14 +24,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch  # noqa: E402
-from _measure import peak_rss_mib, print_table, reset_peak_rss, rss_mib, run_isolated  # noqa: E402
+from _measure import BenchOptions, peak_rss_mib, print_table, reset_peak_rss, rss_mib, run_isolated  # noqa: E402
 
 
-def build_sampling(cfg: dict):
+def build_sampling(cfg: dict, opts: BenchOptions | None = None):
     """An untrained two-level cascade and a closure sampling ``cfg["frames"]`` frames from it.
 
     ``cfg["mode"]``: ``"stream"`` (chunks of the level-2 window, output dropped as it
-    comes) or ``"oneshot"``. Returns ``(run, g2)``.
+    comes) or ``"oneshot"``. ``opts`` applies the benchmark speed options to both
+    generators (channels-last weights, compiled forwards; autocast is the caller's).
+    Returns ``(run, g2)``.
     """
     from vidgan_blocks.cascade import Cascade, Level
     from vidgan_blocks.data import ViewFactors
@@ -49,6 +51,9 @@ def build_sampling(cfg: dict):
     cascade = Cascade([Level(g1), Level(g2, factors=ViewFactors(2, 4), window=w)])
     for lv in cascade:
         lv.freeze()
+    if opts is not None:
+        opts.prepare(g1)
+        opts.prepare(g2)
     kw = dict(frames=t, passes=cfg["passes"], stats_batch=cfg["batch"], seed=0)
 
     def run() -> None:

@@ -69,7 +69,8 @@ def build_iteration(cfg: dict):
     t, r, ch, w = cfg["frames"], cfg["resolution"], cfg["ch"], cfg["window"]
     mults = (4, 4, 2, 1)
     d_mults = (1, 2, 4, 4)
-    train = TrainerConfig(batch_size=cfg["batch"], max_steps=1, progress=False, tensorboard=False, log_every=0)
+    speed = {k: cfg[k] for k in ("amp", "compile", "channels_last") if k in cfg}  # benchmark speed options
+    train = TrainerConfig(batch_size=cfg["batch"], max_steps=1, progress=False, tensorboard=False, log_every=0, **speed)
     if cfg["kind"] == "cascade":
         low = r // 4
         g1 = build_generator(CascadeFirstLevelConfig(ch=ch, multipliers=(4, 4, 2), frames=t // 2, base_size=low // 2))

@@ -45,7 +45,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _measure import peak_rss_mib, print_table, reset_peak_rss, rss_mib, sync  # noqa: E402
+from _measure import BenchOptions, peak_rss_mib, print_table, reset_peak_rss, rss_mib, sync  # noqa: E402
 
 from vidgan_blocks.discriminators import (  # noqa: E402
     DVD_GAN_64,
@@ -131,13 +131,18 @@ def make_batch(args: argparse.Namespace, device: torch.device) -> dict[str, torc
     return {"real": real, "fake": fake, "cond_real": real[:, :, :c], "cond_fake": real[:, :, :c]}
 
 
-def make_step(name: str, args: argparse.Namespace):
-    """Build decomposition ``name`` and return ``(step, input_pixels)``: one D step on real and fake."""
+def make_step(name: str, args: argparse.Namespace, opts: BenchOptions | None = None):
+    """Build decomposition ``name`` and return ``(step, input_pixels)``: one D step on real and fake.
+
+    ``opts`` (default: plain float32) applies the benchmark speed options: autocast,
+    channels-last weights and inputs, a compiled forward.
+    """
+    opts = opts or BenchOptions()
     torch.manual_seed(0)
     device = torch.device(args.device)
     gen = torch.Generator().manual_seed(1)
     d = build(name, args, gen).to(device)
-    batch = make_batch(args, device)
+    batch = {k: opts.tensor(v) for k, v in make_batch(args, device).items()}
     c = args.cond
 
     def inputs(kind: str) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -163,13 +168,14 @@ def make_step(name: str, args: argparse.Namespace):
     for h in hooks:
         h.remove()
     pixels = sum(seen)
+    opts.prepare(d)
 
     def step() -> None:
-        with spectral_norm_cache() if args.sn_cache else contextlib.nullcontext():
+        with spectral_norm_cache() if args.sn_cache else contextlib.nullcontext(), opts.autocast(device):
             vr, cr = inputs("real")
             vf, cf = inputs("fake")
             loss = d_hinge_loss(d(vr, **cr), d(vf, **cf))
-            loss.backward()
+        loss.backward()
         d.zero_grad(set_to_none=True)
 
     return step, pixels

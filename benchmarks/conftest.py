@@ -5,7 +5,13 @@
 one torch thread unless ``--bench-threads N`` says otherwise), and
 ``--benchmark-json=FILE`` (and the other pytest-benchmark options) work as usual.
 The JSON's ``machine_info`` gains the CPU model and core count, the GPU name and
-memory, and the torch / CUDA versions.
+memory, the torch / CUDA versions and the speed options below.
+
+Speed options (meant for GPUs; they run on CPU too): ``--bench-amp bf16`` (or
+``fp16``, CUDA only) autocasts every forward, ``--bench-channels-last`` lays out
+weights and inputs channels-last, ``--bench-compile`` compiles the modules with
+``torch.compile`` (one untimed warm-up call first). A run with any of them
+reports under its own name, e.g. ``nvidia-h100-80gb-hbm3-bf16-cl-compile``.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _measure import BenchOptions  # noqa: E402
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--benchmark", action="store_true", default=False, help="run the benchmark suites")
@@ -29,6 +37,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="torch CPU threads for every suite (default 1 without a GPU: steady figures on shared machines)",
     )
+    parser.addoption("--bench-amp", choices=("none", "bf16", "fp16"), default="none",
+                     help="autocast dtype for every suite (fp16 only on CUDA)")
+    parser.addoption("--bench-channels-last", action="store_true", default=False,
+                     help="channels-last weights and inputs")
+    parser.addoption("--bench-compile", action="store_true", default=False,
+                     help="torch.compile the benchmarked modules (compilation is not timed)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -38,6 +52,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if threads:
         torch.set_num_threads(threads)
         os.environ["VIDGAN_BENCH_THREADS"] = str(threads)  # the isolated memory runs follow suit
+    BenchOptions(
+        amp=config.getoption("--bench-amp", default="none"),
+        channels_last=config.getoption("--bench-channels-last", default=False),
+        compile=config.getoption("--bench-compile", default=False),
+    ).export()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -52,6 +71,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def device() -> torch.device:
     """The device the suites run on: the first GPU when there is one, else the CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+@pytest.fixture(scope="session")
+def opts() -> BenchOptions:
+    """The speed options of this run (``--bench-amp``, ``--bench-channels-last``, ``--bench-compile``)."""
+    return BenchOptions.from_env()
 
 
 def cpu_model() -> str:
@@ -72,6 +97,7 @@ def hardware_info() -> dict:
         "torch": torch.__version__,
         "cuda": torch.version.cuda,
         "torch_threads": torch.get_num_threads(),
+        "options": BenchOptions.from_env().tag,
     }
     if torch.cuda.is_available():
         props = torch.cuda.get_device_properties(0)
@@ -84,7 +110,8 @@ def hardware_slug() -> str:
     info = hardware_info()
     name = info.get("gpu_name") or f"cpu-{info['cpu_cores']}c-{info['cpu_model']}"
     slug = "".join(ch if ch.isalnum() else "-" for ch in name.lower())
-    return "-".join(p for p in slug.split("-") if p)[:60]
+    slug = "-".join(p for p in slug.split("-") if p)[:60]
+    return slug if info["options"] == "fp32" else f"{slug}-{info['options']}"
 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:

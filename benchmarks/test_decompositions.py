@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from _measure import count_flops, isolated_peak, mfu
+from _measure import BenchOptions, count_flops, isolated_peak, mfu
 from bench_discriminators import ROWS, make_step, parse_args
 
 
@@ -17,17 +17,17 @@ def _args(device: str):
     return parse_args(argv)
 
 
-def decomposition_step(info: dict, name: str, device: str = "cpu"):
-    step, pixels = make_step(name, _args(device))
+def decomposition_step(info: dict, name: str, device: str = "cpu", eager: bool = False):
+    step, pixels = make_step(name, _args(device), BenchOptions() if eager else BenchOptions.from_env())
     info["pixels"] = pixels
     return step
 
 
 @pytest.mark.parametrize("name", ROWS)
-def test_decomposition(benchmark, name, device):
+def test_decomposition(benchmark, name, device, opts):
     mem = isolated_peak("test_decompositions:decomposition_step", dict(name=name, device=str(device)))
+    flops = count_flops(decomposition_step({}, name, device=str(device), eager=True))
     run = decomposition_step({}, name, device=str(device))
-    flops = count_flops(run)
     benchmark.extra_info.update(suite="decompositions", decomposition=name, pixels=mem["pixels"], peak_mib=mem["peak_mib"], gflops=flops / 1e9)
-    benchmark.pedantic(run, rounds=2, warmup_rounds=1, iterations=1)
-    benchmark.extra_info["mfu"] = mfu(flops, benchmark.stats.stats.median, device)
+    benchmark.pedantic(run, rounds=2, warmup_rounds=opts.warmup(1), iterations=1)
+    benchmark.extra_info["mfu"] = mfu(flops, benchmark.stats.stats.median, device, opts.dtype)

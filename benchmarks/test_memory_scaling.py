@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from _measure import isolated_peak
+from _measure import BenchOptions, isolated_peak
 from bench_cascade_memory import build_iteration
 
 LENGTHS = (12, 24, 48, 96)
@@ -19,12 +19,12 @@ SETUP = {"cpu": dict(ch=8, resolution=64, window=6, batch=2), "cuda": dict(ch=64
 
 
 def training_iteration(info: dict, device: str = "cpu", **cfg):
-    return build_iteration({**cfg, "device": device})
+    return build_iteration({**cfg, "device": device, **BenchOptions.from_env().trainer_fields()})
 
 
 @pytest.mark.parametrize("frames", LENGTHS)
 @pytest.mark.parametrize("kind", ["cascade", "level1", "end_to_end"])
-def test_memory_scaling(benchmark, kind, frames, device):
+def test_memory_scaling(benchmark, kind, frames, device, opts):
     cfg = dict(kind=kind, frames=frames, **SETUP[device.type])
     mem = isolated_peak("test_memory_scaling:training_iteration", dict(device=str(device), **cfg))
     benchmark.extra_info.update(suite="memory_scaling", kind=kind, frames=frames, peak_mib=mem["peak_mib"])

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import pytest
 import torch
-from _measure import isolated_peak
+from _measure import BenchOptions, isolated_peak
 
 from vidgan_blocks.metrics import extract_i3d_features, load_i3d
 
 
 def i3d_features(info: dict, batch: int, device: str = "cpu"):
+    opts = BenchOptions.from_env()
     torch.manual_seed(0)
-    i3d = load_i3d(random_weights=True, device=device)
+    i3d = opts.prepare(load_i3d(random_weights=True, device=device))
     clips = torch.rand(batch, 3, 16, 64, 64, device=device) * 2 - 1
 
     def run() -> None:
@@ -23,14 +24,14 @@ def i3d_features(info: dict, batch: int, device: str = "cpu"):
         if device.startswith("cuda"):
             torch.cuda.synchronize()
 
-    return run
+    return opts.wrap(run, device)
 
 
 @pytest.mark.parametrize("batch", [2])
-def test_fvd_features(benchmark, batch, device):
+def test_fvd_features(benchmark, batch, device, opts):
     b = batch if device.type == "cpu" else 32
     mem = isolated_peak("test_metrics:i3d_features", dict(batch=b, device=str(device)))
     run = i3d_features({}, b, device=str(device))
     benchmark.extra_info.update(suite="metrics", clips=b, frames=16, size="64x64 -> 224x224", peak_mib=mem["peak_mib"])
-    benchmark.pedantic(run, rounds=2, warmup_rounds=1, iterations=1)
+    benchmark.pedantic(run, rounds=2, warmup_rounds=opts.warmup(1), iterations=1)
     benchmark.extra_info["clips_per_s"] = b / benchmark.stats.stats.median

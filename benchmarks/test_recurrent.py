@@ -8,39 +8,48 @@ from __future__ import annotations
 
 import pytest
 import torch
-from _measure import count_flops, isolated_peak, mfu
+from _measure import BenchOptions, count_flops, isolated_peak, mfu
 from bench_recurrent import UNITS
 
 WIDTH = {"cpu": dict(c=64, hw=16, b=8, t=8), "cuda": dict(c=128, hw=32, b=16, t=8)}
 
 
-def unit_step(info: dict, unit: str, mode: str, c: int, hw: int, b: int, t: int, device: str = "cpu"):
+def unit_step(info: dict, unit: str, mode: str, c: int, hw: int, b: int, t: int, device: str = "cpu",
+              eager: bool = False):
+    opts = BenchOptions() if eager else BenchOptions.from_env()
     torch.manual_seed(0)
     m = UNITS[unit](c).to(device).train()
     if mode == "step":
-        x = torch.randn(b, c, hw, hw, device=device)
+        x = opts.tensor(torch.randn(b, c, hw, hw, device=device))
         h = m.init_state(x)
+        h = tuple(map(opts.tensor, h)) if isinstance(h, tuple) else opts.tensor(h)
+        if opts.compile:  # the unit's step, not its forward (the unroll), is what this mode times
+            opts.prepare(m)
+            step = torch.compile(m.step)
+        else:
+            step = opts.prepare(m).step
 
         def run() -> None:
-            out = m.step(x, h)
-            (out[0] if isinstance(out, tuple) else out).square().mean().backward()
+            out = step(x, h)
+            (out[0] if isinstance(out, tuple) else out).float().square().mean().backward()
 
     else:
-        x = torch.randn(b, c, t, hw, hw, device=device)
+        x = opts.tensor(torch.randn(b, c, t, hw, hw, device=device))
+        m = opts.prepare(m)
 
         def run() -> None:
-            m(x).square().mean().backward()
+            m(x).float().square().mean().backward()
 
-    return run
+    return opts.wrap(run, device)
 
 
 @pytest.mark.parametrize("mode", ["step", "unroll"])
 @pytest.mark.parametrize("unit", list(UNITS))
-def test_recurrent_unit(benchmark, unit, mode, device):
+def test_recurrent_unit(benchmark, unit, mode, device, opts):
     shape = WIDTH[device.type]
     mem = isolated_peak("test_recurrent:unit_step", dict(unit=unit, mode=mode, device=str(device), **shape))
+    flops = count_flops(unit_step({}, unit, mode, device=str(device), eager=True, **shape))
     run = unit_step({}, unit, mode, device=str(device), **shape)
-    flops = count_flops(run)
     benchmark.extra_info.update(suite="recurrent", unit=unit, mode=mode, **shape, peak_mib=mem["peak_mib"], gflops=flops / 1e9)
-    benchmark.pedantic(run, rounds=3, warmup_rounds=1, iterations=1)
-    benchmark.extra_info["mfu"] = mfu(flops, benchmark.stats.stats.median, device)
+    benchmark.pedantic(run, rounds=3, warmup_rounds=opts.warmup(1), iterations=1)
+    benchmark.extra_info["mfu"] = mfu(flops, benchmark.stats.stats.median, device, opts.dtype)
