@@ -23,11 +23,9 @@ def unit_step(info: dict, unit: str, mode: str, c: int, hw: int, b: int, t: int,
         x = opts.tensor(torch.randn(b, c, hw, hw, device=device))
         h = m.init_state(x)
         h = tuple(map(opts.tensor, h)) if isinstance(h, tuple) else opts.tensor(h)
-        if opts.compile:  # the unit's step, not its forward (the unroll), is what this mode times
-            opts.prepare(m)
-            step = torch.compile(m.step)
-        else:
-            step = opts.prepare(m).step
+        step = opts.prepare(m).step
+        if opts.compile:  # this mode times the unit's step, not its forward (the unroll)
+            step = torch.compile(step)
 
         def run() -> None:
             out = step(x, h)
