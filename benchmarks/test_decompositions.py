@@ -7,7 +7,6 @@ TrIVD-GAN-FP medium width (ch 48) on a GPU.
 from __future__ import annotations
 
 import pytest
-import torch
 from _measure import BenchOptions, count_flops, isolated_peak, mfu
 from bench_discriminators import ROWS, make_step, parse_args
 

@@ -10,7 +10,6 @@ wider on a GPU.
 from __future__ import annotations
 
 import pytest
-import torch
 from _measure import BenchOptions, isolated_peak
 from bench_cascade_memory import build_iteration
 

@@ -24,6 +24,7 @@ __all__ = [
     "DictItems",
     "PredictionPreset",
     "PredictionTrainer",
+    "RunPreset",
     "Stopwatch",
     "VideoTrainer",
     "add_metric_args",
@@ -42,7 +43,7 @@ __all__ = [
     "real_clips",
     "set_threads",
     "single_run",
-    "speed_options",
+    "trainer_config",
     "video_folder",
     "write_summary",
 ]
@@ -72,9 +73,34 @@ def base_parser(description: str, presets: Mapping[str, Any], default: str = "ti
     return p
 
 
-def speed_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The TrainerConfig fields set by ``--amp``, ``--compile`` and ``--channels-last``."""
-    return {"amp": args.amp, "compile": args.compile, "channels_last": args.channels_last}
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RunPreset:
+    """The optimisation and bookkeeping fields every recipe preset has (keyword-only)."""
+
+    lr_g: float
+    lr_d: float
+    batch: int
+    effective_batch: int | None  # None: batch x world size (tiny presets)
+    ema_start: int
+    ema_decay: float
+    passes: int
+    stats_batch: int
+    synthetic_clips: int
+    num_samples: int
+    log_every: int
+    checkpoint_every: int
+
+
+def trainer_config(P: RunPreset, args: argparse.Namespace, ctx: DistributedContext, out: Path,
+                   **fields: Any) -> TrainerConfig:
+    """The TrainerConfig of a run: the preset's batch and intervals, the command line's seed, resume,
+    workers and speed options (``--amp``, ``--compile``, ``--channels-last``), plus ``fields``."""
+    return TrainerConfig(
+        batch_size=P.batch, accumulation=accumulation(P.effective_batch, P.batch, ctx.world_size), seed=args.seed,
+        out_dir=str(out), resume="never" if args.fresh else "latest", log_every=P.log_every,
+        checkpoint_every=P.checkpoint_every, num_workers=args.workers, progress=ctx.is_main, tensorboard=False,
+        amp=args.amp, compile=args.compile, channels_last=args.channels_last, **fields,
+    )
 
 
 def set_threads(threads: int | None, device: torch.device) -> None:
@@ -394,28 +420,16 @@ def single_run(
 # ---------------------------------------------------------------------------- video prediction recipes
 
 
-@dataclasses.dataclass(frozen=True)
-class PredictionPreset:
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PredictionPreset(RunPreset):
     """A video-prediction setup: ``g.cond_frames`` given frames, ``g.frames`` predicted ones."""
 
     g: Any  # FramePredictionConfig
     d: Any  # DiscriminatorConfig (frame conditioning on)
     resolution: int
     stride: int
-    lr_g: float
-    lr_d: float
     ortho_reg: float
-    batch: int
-    effective_batch: int | None  # None: batch x world size (tiny presets)
     steps: int
-    ema_start: int
-    ema_decay: float
-    passes: int
-    stats_batch: int
-    synthetic_clips: int
-    num_samples: int
-    log_every: int
-    checkpoint_every: int
 
 
 def prediction_main(argv: Any, presets: Mapping[str, PredictionPreset], *, recipe: str, description: str,
@@ -461,12 +475,7 @@ def prediction_main(argv: Any, presets: Mapping[str, PredictionPreset], *, recip
 
     G = build_generator(P.g)
     D = P.d.build()
-    config = TrainerConfig(
-        batch_size=P.batch, accumulation=accumulation(P.effective_batch, P.batch, ctx.world_size),
-        lr_g=P.lr_g, lr_d=P.lr_d, ortho_reg=P.ortho_reg, max_steps=steps, seed=args.seed, out_dir=str(out),
-        resume="never" if args.fresh else "latest", log_every=P.log_every, checkpoint_every=P.checkpoint_every,
-        num_workers=args.workers, progress=ctx.is_main, tensorboard=False, **speed_options(args),
-    )
+    config = trainer_config(P, args, ctx, out, lr_g=P.lr_g, lr_d=P.lr_d, ortho_reg=P.ortho_reg, max_steps=steps)
     return single_run(
         recipe=recipe, args=args, ctx=ctx, out=out, clock=clock, generator=G, discriminator=D, dataset=dataset,
         config=config, ema_decay=P.ema_decay, ema_start=P.ema_start, passes=P.passes, stats_batch=P.stats_batch,
@@ -492,8 +501,8 @@ class LevelSpec:
     window: int | None = None
 
 
-@dataclasses.dataclass(frozen=True)
-class CascadePreset:
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CascadePreset(RunPreset):
     """A cascade setup. ``frames``/``stride``/``resolution``: the top level's view of the data."""
 
     levels: tuple[LevelSpec, ...]
@@ -501,19 +510,7 @@ class CascadePreset:
     stride: int
     resolution: int
     num_classes: int | None
-    lr_g: float
-    lr_d: float
-    batch: int
-    effective_batch: int | None  # None: batch x world size (tiny presets)
     steps: tuple[int, ...]
-    ema_start: int
-    ema_decay: float
-    passes: int
-    stats_batch: int
-    synthetic_clips: int
-    num_samples: int
-    log_every: int
-    checkpoint_every: int
     long_frames: int
 
 
@@ -580,12 +577,7 @@ def cascade_main(argv: Any, presets: Mapping[str, CascadePreset], *, recipe: str
             if theirs._sampler is not None:
                 mine.freeze(theirs.sampler)
 
-    train_cfg = TrainerConfig(
-        batch_size=P.batch, accumulation=accumulation(P.effective_batch, P.batch, ctx.world_size),
-        seed=args.seed, out_dir=str(out), resume="never" if args.fresh else "latest", log_every=P.log_every,
-        checkpoint_every=P.checkpoint_every, num_workers=args.workers, progress=ctx.is_main, tensorboard=False,
-        **speed_options(args),
-    )
+    train_cfg = trainer_config(P, args, ctx, out)  # learning rates: LevelOptim below
     results = {}
     for l in levels_to_train:
         t0 = time.perf_counter()

@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # recipes/_common.py
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
 from _common import (  # noqa: E402
+    RunPreset,
     Stopwatch,
-    accumulation,
     add_metric_args,
     apply_overrides,
     base_parser,
@@ -41,20 +41,20 @@ from _common import (  # noqa: E402
     prepare_synthetic,
     set_threads,
     single_run,
-    speed_options,
+    trainer_config,
     video_folder,
 )
 
 from vidgan_blocks.discriminators import DiscriminatorConfig  # noqa: E402
 from vidgan_blocks.generators import DVDGeneratorConfig, build_generator, dvd_gan_config  # noqa: E402
-from vidgan_blocks.training import TrainerConfig, init_distributed  # noqa: E402
+from vidgan_blocks.training import init_distributed  # noqa: E402
 
 #: D widths per resolution (DVD-GAN A.2; 256x256 from BigGAN, see the module notes).
 D_MULTIPLIERS = {64: (2, 4, 8, 16, 16), 128: (1, 2, 4, 8, 16, 16), 256: (1, 2, 4, 8, 8, 16, 16)}
 
 
-@dataclass(frozen=True)
-class Preset:
+@dataclass(frozen=True, kw_only=True)
+class Preset(RunPreset):
     """Everything the recipe varies; ``g`` is the generator config (its ``frames`` is the clip length)."""
 
     g: DVDGeneratorConfig
@@ -64,19 +64,7 @@ class Preset:
     d_ch: int
     d_mult: tuple[int, ...]
     k: int
-    lr_g: float
-    lr_d: float
-    batch: int
-    effective_batch: int | None  # None: batch x world size (tiny presets)
     steps: int
-    ema_start: int
-    ema_decay: float
-    passes: int
-    stats_batch: int
-    synthetic_clips: int
-    num_samples: int
-    log_every: int
-    checkpoint_every: int
 
 
 def paper_preset(resolution: int = 64, frames: int = 12, *, num_classes: int = 600, stride: int = 2) -> Preset:
@@ -147,12 +135,7 @@ def main(argv: Sequence[str] | None = None, presets: Mapping[str, Preset] = PRES
     clock.lap("data", t0)
 
     G, D, d_cfg = build_models(P, num_classes)
-    config = TrainerConfig(
-        batch_size=P.batch, accumulation=accumulation(P.effective_batch, P.batch, ctx.world_size),
-        lr_g=P.lr_g, lr_d=P.lr_d, max_steps=steps, seed=args.seed, out_dir=str(out),
-        resume="never" if args.fresh else "latest", log_every=P.log_every, checkpoint_every=P.checkpoint_every,
-        num_workers=args.workers, progress=ctx.is_main, tensorboard=False, **speed_options(args),
-    )
+    config = trainer_config(P, args, ctx, out, lr_g=P.lr_g, lr_d=P.lr_d, max_steps=steps)
     single_run(
         recipe=recipe, args=args, ctx=ctx, out=out, clock=clock, generator=G, discriminator=D, dataset=dataset,
         config=config, ema_decay=P.ema_decay, ema_start=P.ema_start, passes=P.passes, stats_batch=P.stats_batch,

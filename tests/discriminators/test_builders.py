@@ -19,7 +19,6 @@ from vidgan_blocks.discriminators import (
     SpatialDiscriminator,
     TemporalDiscriminator,
     cascade_level,
-    dvd_gan,
     mocogan_like,
     paper_config,
     paper_discriminator,
