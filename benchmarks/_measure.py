@@ -168,6 +168,34 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+class PeakMemory:
+    """``with PeakMemory(device) as mem: ...``, then ``mem.mib``: the peak memory of the block
+    above what was held when it began (CUDA: ``max_memory_allocated``; CPU: peak RSS growth,
+    meaningful in a process that runs one configuration)."""
+
+    def __init__(self, device: torch.device | str) -> None:
+        self.device = torch.device(device)
+        self.mib = 0.0
+        self._base = 0.0
+
+    def __enter__(self) -> PeakMemory:
+        sync(self.device)
+        if self.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(self.device)
+            self._base = torch.cuda.memory_allocated(self.device) / 2**20
+        else:
+            self._base = rss_mib()
+            reset_peak_rss()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        sync(self.device)
+        if self.device.type == "cuda":
+            self.mib = torch.cuda.max_memory_allocated(self.device) / 2**20 - self._base
+        else:
+            self.mib = max(0.0, peak_rss_mib() - self._base)
+
+
 def run_isolated(script: str, config: dict, timeout: float = 600) -> dict:
     """Run ``python script --one JSON`` in a fresh process and return its JSON result line."""
     out = subprocess.run(
@@ -236,22 +264,13 @@ def _measure_in_process(target: str, kwargs: dict) -> dict:
     device = torch.device(kwargs.get("device", "cpu"))
     if BenchOptions.from_env().compile:
         run()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-        torch.cuda.reset_peak_memory_stats(device)
-        base = torch.cuda.memory_allocated(device)
+    with PeakMemory(device) as mem:
         run()
-        torch.cuda.synchronize(device)
-        peak = (torch.cuda.max_memory_allocated(device) - base) / 2**20
+    if device.type == "cuda":
         del run
         gc.collect()
         torch.cuda.empty_cache()
-    else:
-        base = rss_mib()
-        reset_peak_rss()
-        run()
-        peak = max(0.0, peak_rss_mib() - base)
-    return {**info, "peak_mib": peak}
+    return {**info, "peak_mib": mem.mib}
 
 
 def _isolated_main(target: str, kwargs: dict) -> None:

@@ -21,7 +21,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _measure import peak_rss_mib, print_table, reset_peak_rss, rss_mib, run_isolated, time_fn  # noqa: E402
+from _measure import PeakMemory, print_table, run_isolated, time_fn  # noqa: E402
 
 from vidgan_blocks.layers import SelfAttention, SeparableSelfAttention  # noqa: E402
 
@@ -39,11 +39,6 @@ def one(cfg: dict) -> dict:
             if p.dim() == 0:
                 p.fill_(0.5)
     x = torch.randn(cfg["b"], cfg["c"], cfg["t"], cfg["hw"], cfg["hw"], device=device, requires_grad=True)
-    base = rss_mib()
-    reset_peak_rss()
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
-        base_cuda = torch.cuda.memory_allocated(device)
 
     def step() -> None:
         backend = BACKENDS[cfg["backend"]]
@@ -53,9 +48,9 @@ def one(cfg: dict) -> dict:
             with sdpa_kernel(backend):
                 m(x).square().mean().backward()
 
-    ms = time_fn(step, device, warmup=1, repeats=cfg["repeats"])
-    peak = (torch.cuda.max_memory_allocated(device) - base_cuda) / 2**20 if device.type == "cuda" else peak_rss_mib() - base
-    return {**cfg, "ms": ms, "peak_mib": peak}
+    with PeakMemory(device) as mem:
+        ms = time_fn(step, device, warmup=1, repeats=cfg["repeats"])
+    return {**cfg, "ms": ms, "peak_mib": mem.mib}
 
 
 def main() -> None:

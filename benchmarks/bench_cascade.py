@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch  # noqa: E402
-from _measure import BenchOptions, peak_rss_mib, print_table, reset_peak_rss, rss_mib, run_isolated  # noqa: E402
+from _measure import BenchOptions, PeakMemory, print_table, run_isolated, sync  # noqa: E402
 
 
 def build_sampling(cfg: dict, opts: BenchOptions | None = None):
@@ -70,19 +70,13 @@ def _one(cfg: dict) -> dict:
 
     dev = torch.device(cfg["device"])
     run, g2 = build_sampling(cfg)
-    if dev.type == "cuda":
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-    base = rss_mib()
-    reset_peak_rss()
-    t0 = time.perf_counter()
-    run()
-    if dev.type == "cuda":
-        torch.cuda.synchronize()
-    dt = time.perf_counter() - t0
-    mem = torch.cuda.max_memory_allocated() / 2**20 if dev.type == "cuda" else peak_rss_mib() - base
+    with PeakMemory(dev) as mem:
+        t0 = time.perf_counter()
+        run()
+        sync(dev)
+        dt = time.perf_counter() - t0
     halo = -(-temporal_radius(g2) // 2)
-    return {**cfg, "halo": halo, "peak_mib": mem, "seconds": dt}
+    return {**cfg, "halo": halo, "peak_mib": mem.mib, "seconds": dt}
 
 
 def main() -> None:

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch  # noqa: E402
-from _measure import peak_rss_mib, print_table, reset_peak_rss, rss_mib, run_isolated  # noqa: E402
+from _measure import PeakMemory, print_table, run_isolated, sync  # noqa: E402
 
 
 class _RandomClips(torch.utils.data.Dataset):
@@ -100,18 +100,12 @@ def build_iteration(cfg: dict):
 def _one(cfg: dict) -> dict:
     dev = torch.device(cfg["device"])
     step = build_iteration(cfg)
-    if dev.type == "cuda":
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-    base = rss_mib()
-    reset_peak_rss()
-    t0 = time.perf_counter()
-    step()
-    if dev.type == "cuda":
-        torch.cuda.synchronize()
-    dt = time.perf_counter() - t0
-    mem = torch.cuda.max_memory_allocated() / 2**20 if dev.type == "cuda" else peak_rss_mib() - base
-    return {**cfg, "peak_mib": mem, "step_s": dt}
+    with PeakMemory(dev) as mem:
+        t0 = time.perf_counter()
+        step()
+        sync(dev)
+        dt = time.perf_counter() - t0
+    return {**cfg, "peak_mib": mem.mib, "step_s": dt}
 
 
 def _recipe_time() -> dict:

@@ -45,7 +45,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _measure import BenchOptions, peak_rss_mib, print_table, reset_peak_rss, rss_mib, sync  # noqa: E402
+from _measure import BenchOptions, PeakMemory, print_table, sync  # noqa: E402
 
 from vidgan_blocks.discriminators import (  # noqa: E402
     DVD_GAN_64,
@@ -184,28 +184,18 @@ def make_step(name: str, args: argparse.Namespace, opts: BenchOptions | None = N
 def measure_one(name: str, args: argparse.Namespace) -> dict:
     device = torch.device(args.device)
     step, pixels = make_step(name, args)
-    sync(device)
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
-        base = torch.cuda.memory_allocated(device)
-    else:
-        base = rss_mib()
-        reset_peak_rss()
-    for _ in range(args.warmup):
-        step()
-    sync(device)
     wall, cpu = [], []
-    for _ in range(args.repeats):
-        t0, c0 = time.perf_counter(), time.process_time()
-        step()
+    with PeakMemory(device) as mem:
+        for _ in range(args.warmup):
+            step()
         sync(device)
-        wall.append((time.perf_counter() - t0) * 1e3)
-        cpu.append((time.process_time() - c0) * 1e3)
-    if device.type == "cuda":
-        peak = (torch.cuda.max_memory_allocated(device) - base) / 2**20
-    else:
-        peak = peak_rss_mib() - base
-    row = {"name": name, "pixels": pixels, "ms": statistics.median(wall), "peak_mib": peak}
+        for _ in range(args.repeats):
+            t0, c0 = time.perf_counter(), time.process_time()
+            step()
+            sync(device)
+            wall.append((time.perf_counter() - t0) * 1e3)
+            cpu.append((time.process_time() - c0) * 1e3)
+    row = {"name": name, "pixels": pixels, "ms": statistics.median(wall), "peak_mib": mem.mib}
     if device.type == "cpu":
         row["cpu_ms"] = statistics.median(cpu)
     return row
