@@ -72,9 +72,14 @@ def test_cropped_discriminator_traces_in_one_graph():
     assert set(out) == {"cropped"} and all(torch.isfinite(v).all() for v in out.values())
 
 
-def test_frame_batch_norm_traces_once_its_statistics_are_sized():
-    bn = FrameBatchNorm(4)
+def test_frame_batch_norm_traces_in_one_graph_from_its_first_batch():
     x = torch.randn(3, 4, 5, 6, 6)
-    bn(x)  # the first training batch sizes the per-step statistics (a one-off Python branch)
-    one_graph(bn.eval(), x)
-    one_graph(bn.train(), x)
+    torch._dynamo.reset()
+    fresh = FrameBatchNorm(4)  # the first training batch sizes the per-step statistics
+    out = torch.compile(fresh, backend="eager", fullgraph=True)(x)
+    ref = FrameBatchNorm(4)
+    torch.testing.assert_close(out, ref(x))
+    assert fresh.frames == 5 and int(fresh.num_batches_tracked) == 1
+    torch.testing.assert_close(fresh.running_mean, ref.running_mean)
+    one_graph(fresh.eval(), x)
+    one_graph(fresh.train(), x)

@@ -136,7 +136,9 @@ class FrameBatchNorm(nn.Module):
         flat = x.reshape(b, c * t, h, w)  # one "channel" per (c, t) pair
         use_batch_stats = self.training or not self.track_running_stats
         if self.track_running_stats and self.training and self.frames != t:
-            if int(self.num_batches_tracked) != 0:
+            # Statistics never sized (frames == 0) are sized here without reading the counter, so
+            # a fresh model traces without a host read (a graph break under torch.compile).
+            if self.frames != 0 and int(self.num_batches_tracked) != 0:
                 raise ValueError(
                     f"{type(self).__name__}: running statistics cover T={self.frames} steps but the input has T={t}; "
                     f"call reset_running_stats(frames={t}) before estimating statistics at a new length"
