@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "benchmarks" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses look their module up while the class is created
-    spec.loader.exec_module(mod)
-    return mod
+from tests.helpers import ROOT, load_benchmark_module
 
 
 @pytest.fixture
 def measure(monkeypatch):
     for var in ("VIDGAN_BENCH_AMP", "VIDGAN_BENCH_CHANNELS_LAST", "VIDGAN_BENCH_COMPILE"):
         monkeypatch.delenv(var, raising=False)
-    return load("_measure")
+    return load_benchmark_module("_measure")
 
 
 def test_options_round_trip_through_the_environment_and_name_the_run(measure, monkeypatch):
@@ -80,5 +70,5 @@ def test_a_benchmark_runs_with_options_and_reports_under_its_own_name(tmp_path):
     slug = data["machine_info"]["vidgan_hardware_slug"]
     assert slug.endswith("-bf16-cl")
     doc, results = tmp_path / "benchmarks.md", tmp_path / "results"
-    assert load("report").main([str(out), "--results-dir", str(results), "--doc", str(doc)]) == 0
+    assert load_benchmark_module("report").main([str(out), "--results-dir", str(results), "--doc", str(doc)]) == 0
     assert (results / f"{slug}.json").exists() and f"<!-- hw:{slug} -->" in doc.read_text()

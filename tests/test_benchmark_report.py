@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def load_report():
-    spec = importlib.util.spec_from_file_location("bench_report", ROOT / "benchmarks" / "report.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from tests.helpers import load_benchmark_module
 
 
 def fake_json(path: Path, median: float, slug: str = "cpu-2c-test") -> Path:
@@ -31,7 +23,7 @@ def fake_json(path: Path, median: float, slug: str = "cpu-2c-test") -> Path:
 
 
 def test_report_writes_results_and_replaces_its_section(tmp_path):
-    report = load_report()
+    report = load_benchmark_module("report")
     doc, results = tmp_path / "benchmarks.md", tmp_path / "results"
     assert report.main([str(fake_json(tmp_path / "a.json", 3.0)), "--results-dir", str(results), "--doc", str(doc)]) == 0
     saved = json.loads((results / "cpu-2c-test.json").read_text())
