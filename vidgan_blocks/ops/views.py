@@ -14,6 +14,7 @@ below it that simply calls it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import torch
@@ -45,10 +46,17 @@ DownsampleMode = Literal["bilinear", "nearest", "avg"]
 _MODES = ("bilinear", "nearest", "avg")
 
 
-def _rand(shape: tuple[int, ...], generator: torch.Generator | None) -> torch.Tensor:
-    """Uniform samples drawn on the generator's device (CPU by default)."""
-    device = generator.device if generator is not None else torch.device("cpu")
-    return torch.rand(shape, generator=generator, device=device)
+def _rand(shape: tuple[int, ...], generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
+    """Uniform samples on ``device``: drawn from ``generator`` where given, else from the global RNG.
+
+    A generator on another device (a CPU generator for a CUDA video, say) draws on its
+    own device; the samples are then copied without blocking the host. Without a
+    generator the draw happens on ``device`` itself, so nothing crosses the bus.
+    """
+    if generator is None:
+        return torch.rand(shape, device=device)
+    u = torch.rand(shape, generator=generator, device=generator.device)
+    return u.to(device, non_blocking=True)
 
 
 # --------------------------------------------------------------------------- f_s
@@ -210,7 +218,8 @@ def sample_frames(
     """Pick ``k`` distinct frames per sample, uniformly at random (DVD-GAN's D_S input).
 
     The chosen frames keep their temporal order. Draws come from ``generator``
-    (a CPU generator by default), so a seeded generator reproduces the choice.
+    (else from the global RNG of ``x``'s device), so a seeded generator reproduces
+    the choice.
 
     Args:
         x: video ``(B, C, T, H, W)`` with ``T >= k``.
@@ -227,7 +236,7 @@ def sample_frames(
     b, _, t = x.shape[:3]
     if t < k:
         raise ValueError(f"sample_frames: need at least k={k} frames, got shape {tuple(x.shape)}")
-    idx = _rand((b, t), generator).argsort(dim=1)[:, :k].sort(dim=1).values.to(x.device)  # [B, k]
+    idx = _rand((b, t), generator, x.device).argsort(dim=1)[:, :k].sort(dim=1).values  # [B, k]
     frames = rearrange(x, "b c t h w -> b t c h w")[torch.arange(b, device=x.device)[:, None], idx]
     out = rearrange(frames, "b k c h w -> b c k h w")
     return (out, idx) if return_indices else out
@@ -275,14 +284,14 @@ def random_crop(
     b, _, _, h, w = x.shape
     if ch > h or cw > w:
         raise ValueError(f"random_crop: crop {(ch, cw)} is larger than the frame {(h, w)} of shape {tuple(x.shape)}")
-    u = _rand((b, 2), generator)
+    u = _rand((b, 2), generator, x.device)
     top = (u[:, 0] * (h - ch + 1)).floor().long().clamp_(max=h - ch)
     left = (u[:, 1] * (w - cw + 1)).floor().long().clamp_(max=w - cw)
     boxes = torch.stack([top, left], dim=1)
     # One gather for the whole batch: no per-sample Python loop and no device-to-host copy of the
     # boxes (a synchronisation on GPUs, a graph break under torch.compile).
-    rows = (top.to(x.device)[:, None] + torch.arange(ch, device=x.device))[:, :, None]  # [B, h, 1]
-    cols = (left.to(x.device)[:, None] + torch.arange(cw, device=x.device))[:, None, :]  # [B, 1, w]
+    rows = (top[:, None] + torch.arange(ch, device=x.device))[:, :, None]  # [B, h, 1]
+    cols = (left[:, None] + torch.arange(cw, device=x.device))[:, None, :]  # [B, 1, w]
     idx = torch.arange(b, device=x.device)[:, None, None]
     crops = x.permute(0, 3, 4, 1, 2)[idx, rows, cols]  # [B, h, w, C, T]
     crops = crops.permute(0, 3, 4, 1, 2).contiguous()
@@ -337,26 +346,38 @@ def random_window_starts(
     length: int,
     window: int,
     generator: torch.Generator | None = None,
+    *,
+    device: torch.device | str | None = None,
 ) -> torch.Tensor:
     """One uniformly random window start per sample, in ``[0, length - window]``.
 
     Partial-view training (CVG section 3.2, SSW-GAN section 3.2) draws these at the
     lowest resolution involved and scales them by the temporal factor for the
-    level above, which keeps the two views aligned.
+    level above, which keeps the two views aligned. The range holds by
+    construction, so :func:`gather_windows` need not read the starts back.
 
     Returns:
-        ``(batch,)`` int64 tensor on the generator's device.
+        ``(batch,)`` int64 tensor on ``device`` (default: the generator's device,
+        else the CPU).
     """
     check_positive_int(batch, "batch")
     check_positive_int(length, "length")
     check_positive_int(window, "window")
     if window > length:
         raise ValueError(f"random_window_starts: window={window} is longer than length={length}")
-    return (_rand((batch,), generator) * (length - window + 1)).floor().long().clamp_(max=length - window)
+    if device is None:
+        device = generator.device if generator is not None else torch.device("cpu")
+    u = _rand((batch,), generator, torch.device(device))
+    return (u * (length - window + 1)).floor().long().clamp_(max=length - window)
 
 
-def gather_windows(x: torch.Tensor, starts: torch.Tensor | list[int], window: int) -> torch.Tensor:
+def gather_windows(x: torch.Tensor, starts: torch.Tensor | Sequence[int], window: int) -> torch.Tensor:
     """Take the window ``x[b, :, starts[b] : starts[b] + window]`` of every sample.
+
+    ``starts`` may live on any device. Their range is checked when they are on the
+    CPU (a list, or a CPU tensor); starts already on an accelerator are not read
+    back, since that read would stall it: draw them with
+    :func:`random_window_starts`, whose range holds by construction.
 
     Shape:
         - x: ``(B, C, T, H, W)``
@@ -365,13 +386,16 @@ def gather_windows(x: torch.Tensor, starts: torch.Tensor | list[int], window: in
     """
     check_video(x)
     check_positive_int(window, "window")
-    starts_t = torch.as_tensor(starts)
-    if starts_t.dim() != 1 or starts_t.shape[0] != x.shape[0] or starts_t.is_floating_point():
-        raise ValueError(f"starts: expected {x.shape[0]} integer starts, got {tuple(starts_t.shape)} {starts_t.dtype}")
-    t = x.shape[2]
-    lo, hi = int(starts_t.min()), int(starts_t.max())
-    if lo < 0 or hi + window > t:
-        raise ValueError(f"gather_windows: windows [{lo}, {hi}+{window}) fall outside T={t}")
-    idx = (starts_t[:, None] + torch.arange(window)).to(x.device)  # [B, window]
-    frames = rearrange(x, "b c t h w -> b t c h w")[torch.arange(x.shape[0], device=x.device)[:, None], idx]
+    b, t = x.shape[0], x.shape[2]
+    if window > t:
+        raise ValueError(f"gather_windows: window={window} is longer than T={t}")
+    starts_t = starts if isinstance(starts, torch.Tensor) else torch.as_tensor(starts, dtype=torch.long)
+    if starts_t.dim() != 1 or starts_t.shape[0] != b or starts_t.is_floating_point() or starts_t.dtype == torch.bool:
+        raise ValueError(f"starts: expected {b} integer starts, got {tuple(starts_t.shape)} {starts_t.dtype}")
+    if starts_t.device.type == "cpu" and not torch.compiler.is_compiling():
+        lo, hi = torch.stack(torch.aminmax(starts_t)).tolist()
+        if lo < 0 or hi + window > t:
+            raise ValueError(f"gather_windows: windows [{lo}, {hi}+{window}) fall outside T={t}")
+    idx = starts_t.to(x.device, non_blocking=True)[:, None] + torch.arange(window, device=x.device)  # [B, window]
+    frames = rearrange(x, "b c t h w -> b t c h w")[torch.arange(b, device=x.device)[:, None], idx]
     return rearrange(frames, "b t c h w -> b c t h w")

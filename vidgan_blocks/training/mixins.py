@@ -284,11 +284,11 @@ class WindowedTrainingMixin:
         if self.window is None:
             return high, low
         starts = self.window_starts(low.shape[0], low.shape[2], generator)
-        low_w = gather_windows(low, starts.to(low.device), self.window)
+        low_w = gather_windows(low, starts, self.window)
         high_w = None
         if high is not None:
             f = self.temporal_factor
-            high_w = gather_windows(high, (starts * f).to(high.device), self.window * f)
+            high_w = gather_windows(high, starts * f, self.window * f)
         return high_w, low_w
 
     def prepare_real(self, batch: dict[str, torch.Tensor]) -> View:
