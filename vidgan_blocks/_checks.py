@@ -3,6 +3,11 @@
 Each guard is cheap (shape and dtype only, never the values) and raises an error
 that names what was expected and what was received, so a wrong call fails at the
 boundary of the block that received it instead of deep inside a convolution.
+
+Checks of values (:func:`check_label_range`) read the tensor on the host. On an
+accelerator that read waits for every queued kernel, so blocks only check values
+of CPU tensors; accelerator values are checked where the data enters (the
+trainer's batches, the label samplers), while they are still on the CPU.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from collections.abc import Sequence
 
 import torch
 
-__all__ = ["check_video", "check_frames", "check_int", "check_positive_int", "check_pair"]
+__all__ = ["check_video", "check_frames", "check_int", "check_positive_int", "check_pair", "check_label_range"]
 
 
 def _shape(x: torch.Tensor) -> str:
@@ -112,3 +117,25 @@ def check_pair(value: object, name: str) -> tuple[int, int]:
     for v in pair:
         check_positive_int(v, name)
     return (int(pair[0]), int(pair[1]))
+
+
+def check_label_range(y: torch.Tensor, num_classes: int, name: str = "y", *, force: bool = False) -> torch.Tensor:
+    """Check that integer labels lie in ``[0, num_classes)``.
+
+    The check reads the labels' extremes on the host. It runs for CPU tensors (where
+    that read is free) and is skipped for accelerator tensors unless ``force`` is set
+    (a synchronisation: use it where data enters, never per step), and always while
+    ``torch.compile`` traces (a host read would break the graph).
+
+    Returns:
+        ``y`` unchanged.
+
+    Raises:
+        ValueError: a label is negative or not below ``num_classes``.
+    """
+    if not y.numel() or torch.compiler.is_compiling() or (y.device.type != "cpu" and not force):
+        return y
+    lo, hi = torch.stack(torch.aminmax(y)).tolist()
+    if lo < 0 or hi >= num_classes:
+        raise ValueError(f"{name}: labels must lie in [0, {num_classes - 1}], got range [{lo}, {hi}]")
+    return y

@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._checks import check_positive_int
+from .._checks import check_label_range, check_positive_int
 from .spectral import SNEmbedding, SNLinear
 
 __all__ = ["ProjectionHead", "MixedProjectionHead"]
@@ -35,13 +35,9 @@ def _check_labels(y: torch.Tensor | None, batch: int, num_classes: int | None, *
     if not isinstance(y, torch.Tensor) or y.dim() != 1 or y.shape[0] != batch or y.is_floating_point():
         got = (tuple(y.shape), y.dtype) if isinstance(y, torch.Tensor) else type(y).__name__
         raise ValueError(f"y: expected integer labels of shape ({batch},), got {got}")
-    # The range check reads the labels' extremes on the host (one device-to-host copy); inside
-    # torch.compile it is left out so the graph does not break.
-    if y.numel() and not torch.compiler.is_compiling():
-        lo, hi = torch.stack(torch.aminmax(y)).tolist()
-        if lo < 0 or hi >= num_classes:
-            raise ValueError(f"y: labels must lie in [0, {num_classes - 1}], got range [{lo}, {hi}]")
-    return y
+    # Values are only checked on the CPU: on a GPU the read would stall every forward pass,
+    # and the trainer checks the labels of each batch before moving it to the device.
+    return check_label_range(y, num_classes)
 
 
 class ProjectionHead(nn.Module):

@@ -39,7 +39,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from .._checks import check_int, check_positive_int, check_video
+from .._checks import check_int, check_label_range, check_positive_int, check_video
 from ..layers.spectral import spectral_norm_cache
 from ..losses.hinge import d_hinge_loss, g_hinge_loss
 from ..losses.regularization import orthogonal_regularization
@@ -47,7 +47,6 @@ from ..ops.memory_format import channels_last
 from .checkpoint import CheckpointError, CheckpointManager
 from .distributed import (
     DistributedContext,
-    all_reduce_flag,
     average_gradients,
     broadcast_module,
     check_replicas_identical,
@@ -227,12 +226,13 @@ def _set_requires_grad(module: nn.Module, flag: bool) -> None:
         p.requires_grad_(flag)
 
 
-def _grads_finite(params: list[nn.Parameter]) -> bool:
+def _grads_finite(params: list[nn.Parameter], device: torch.device) -> torch.Tensor:
+    """0-dim bool tensor on ``device``: every gradient is free of NaNs and infinities (no host read)."""
     grads = [p.grad for p in params if p.grad is not None]
     if not grads:
-        return True
+        return torch.ones((), dtype=torch.bool, device=device)
     norms = torch._foreach_norm(grads)
-    return bool(torch.isfinite(torch.stack([n.float() for n in norms])).all())
+    return torch.stack([n.float() for n in norms]).isfinite().all().to(device)
 
 
 class GANTrainer:
@@ -405,6 +405,10 @@ class GANTrainer:
         self.counters.samples_seen += self.config.batch_size
         if not isinstance(batch, Mapping) or "video" not in batch:
             raise TypeError(f"data batches must be dicts with a 'video' entry, got {type(batch).__name__}")
+        label = batch.get("label")
+        if self.conditional and isinstance(label, torch.Tensor) and not label.is_floating_point():
+            # Checked here, on the CPU, so that no block reads labels back from the device.
+            check_label_range(label, int(self.G.num_classes), "batch['label']", force=True)
         out = {k: (v.to(self.device, non_blocking=True) if isinstance(v, torch.Tensor) else v) for k, v in batch.items()}
         check_video(out["video"], "batch['video']", channels=3)
         if self.config.channels_last:
@@ -491,8 +495,12 @@ class GANTrainer:
         """
         if scaler.is_enabled():
             scaler.unscale_(opt)
-        bad_loss = all_reduce_flag(not bool(torch.isfinite(loss_sum).all()), self.ctx.collective_device)
-        bad_grad = not _grads_finite(params)
+        # Both flags travel to the host together: the guard's one synchronisation per update.
+        ok = torch.stack([loss_sum.isfinite().all(), _grads_finite(params, loss_sum.device)])
+        if self.ctx.world_size > 1 and dist.is_available() and dist.is_initialized():
+            ok = ok.to(self.ctx.collective_device, torch.float32)
+            dist.all_reduce(ok, op=dist.ReduceOp.MIN)  # a flag is set only where every rank set it
+        bad_loss, bad_grad = (not bool(v) for v in ok.tolist())
         if scaler.is_enabled() and bad_grad and not bad_loss:
             self.logger.event(self.step, "amp_overflow", which=which, scale=float(scaler.get_scale()))
             return True
