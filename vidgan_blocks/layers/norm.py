@@ -149,14 +149,22 @@ class FrameBatchNorm(nn.Module):
                 f"{type(self).__name__}: eval-mode statistics cover T={self.frames} steps but the input has T={t}; "
                 f"re-estimate standing statistics at T={t} (reset_running_stats(frames={t}) + training-mode passes)"
             )
-        factor = 0.0
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.add_(1)
-            factor = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
+        factor: float | torch.Tensor = 0.0
         rm = self.running_mean.view(-1) if self.track_running_stats else None
         rv = self.running_var.view(-1) if self.track_running_stats else None
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.add_(1)
+            # momentum=None is a cumulative average (standing statistics): weight 1/n, kept as a
+            # tensor so that the counter is never read back from the device.
+            factor = self.momentum if self.momentum is not None else self.num_batches_tracked.reciprocal().to(rm.dtype)
         if use_batch_stats and self._replicas() > 1:
             out = self._cross_replica_normalize(flat, rm, rv, factor)
+        elif isinstance(factor, torch.Tensor):
+            out = F.batch_norm(flat, None, None, None, None, True, 0.0, self.eps)
+            with torch.no_grad():
+                var, mean = torch.var_mean(flat.detach().to(rm.dtype), dim=(0, 2, 3), correction=1)
+                rm.lerp_(mean, factor)
+                rv.lerp_(var, factor)
         else:
             out = F.batch_norm(flat, rm, rv, None, None, use_batch_stats, factor, self.eps)
         return out.view(b, c, t, h, w)
@@ -167,7 +175,7 @@ class FrameBatchNorm(nn.Module):
         return dist.get_world_size(self.process_group)
 
     def _cross_replica_normalize(
-        self, flat: torch.Tensor, rm: torch.Tensor | None, rv: torch.Tensor | None, factor: float
+        self, flat: torch.Tensor, rm: torch.Tensor | None, rv: torch.Tensor | None, factor: float | torch.Tensor
     ) -> torch.Tensor:
         """Normalise ``flat`` [B, C*T, H, W] with statistics summed over every replica."""
         ct = flat.shape[1]
@@ -181,8 +189,8 @@ class FrameBatchNorm(nn.Module):
         if rm is not None and rv is not None and self.training:
             with torch.no_grad():
                 unbiased = var * (n / (n - 1.0).clamp_min(1.0))
-                rm.mul_(1.0 - factor).add_(mean.detach().to(rm.dtype), alpha=factor)
-                rv.mul_(1.0 - factor).add_(unbiased.detach().to(rv.dtype), alpha=factor)
+                rm.lerp_(mean.detach().to(rm.dtype), factor)
+                rv.lerp_(unbiased.detach().to(rv.dtype), factor)
         out = (x32 - mean.view(1, ct, 1, 1)) * torch.rsqrt(var.view(1, ct, 1, 1) + self.eps)
         return out.to(flat.dtype)
 
