@@ -196,6 +196,40 @@ class PeakMemory:
             self.mib = max(0.0, peak_rss_mib() - self._base)
 
 
+# The reason a configuration too large for the device is skipped with (and reported under).
+OUT_OF_MEMORY = "out of memory at this shape"
+
+
+def free_device_memory(device: torch.device | str) -> int | None:
+    """Bytes a new allocation on ``device`` can still get, or None where that cannot be read.
+
+    CUDA: the driver's free memory after torch's cache is handed back
+    (``torch.cuda.mem_get_info``). CPU: ``MemAvailable`` of ``/proc/meminfo``.
+    """
+    device = torch.device(device)
+    if device.type == "cuda":
+        gc.collect()
+        torch.cuda.empty_cache()
+        free, _total = torch.cuda.mem_get_info(device)
+        return int(free)
+    if device.type == "cpu":
+        try:
+            with open("/proc/meminfo") as f:
+                for line in f:
+                    if line.startswith("MemAvailable:"):
+                        return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return None
+
+
+def release_device_memory(device: torch.device | str) -> None:
+    """Collect garbage and hand torch's cached CUDA blocks back (after an out-of-memory error)."""
+    gc.collect()
+    if torch.device(device).type == "cuda":
+        torch.cuda.empty_cache()
+
+
 def run_isolated(script: str, config: dict, timeout: float = 600) -> dict:
     """Run ``python script --one JSON`` in a fresh process and return its JSON result line."""
     out = subprocess.run(
@@ -279,12 +313,68 @@ def _isolated_main(target: str, kwargs: dict) -> None:
     print(json.dumps(_measure_in_process(target, kwargs)))
 
 
-# Dense peak throughput used for MFU, by GPU name fragment (TFLOP/s at bf16 / fp32).
-GPU_PEAK_TFLOPS = {"H100": (989.0, 67.0), "H200": (989.0, 67.0), "A100": (312.0, 19.5), "L4": (121.0, 30.3)}
+# ---------------------------------------------------------------------------
+# Model FLOP utilisation
+#
+# MFU = FLOPs of one timed call / median seconds of that call / the chip's dense
+# peak FLOP/s at the precision the call's heavy ops actually ran in. Three things
+# have to agree for the ratio to mean anything:
+#
+# * the FLOPs are counted on the very closure that was timed (same module, inputs,
+#   layout, autocast and compiled forward), so shapes and options cannot drift;
+# * the time covers the GPU work of the call: CUDA launches return before the
+#   kernels finish, so a timed closure must end with a device synchronisation
+#   (:func:`synced`), or pytest-benchmark times little more than the launches;
+# * the peak matches the arithmetic the kernels used. Plain float32 on NVIDIA GPUs
+#   is not plain float32: cuDNN runs float32 convolutions on TF32 tensor cores by
+#   default (``torch.backends.cudnn.allow_tf32``), and cuBLAS does the same for
+#   matmuls when ``torch.get_float32_matmul_precision()`` is not ``"highest"``.
+#   Such runs are measured against the TF32 peak; only strict float32 takes the
+#   (much lower) non-tensor-core float32 peak. See :func:`compute_precision`.
+
+PRECISIONS = ("fp32", "tf32", "bf16", "fp16")
+
+# Dense (no structured sparsity) peak TFLOP/s by precision, from the vendors' data
+# sheets, keyed by a fragment of ``torch.cuda.get_device_name()``. The first
+# fragment found in the name wins, so the more specific names come first.
+_SXM_HOPPER = {"fp32": 66.9, "tf32": 494.7, "bf16": 989.4, "fp16": 989.4}
+_NVL_HOPPER = {"fp32": 60.0, "tf32": 417.5, "bf16": 835.5, "fp16": 835.5}
+GPU_PEAK_TFLOPS: tuple[tuple[str, dict[str, float]], ...] = (
+    ("H100 PCIe", {"fp32": 51.2, "tf32": 378.0, "bf16": 756.0, "fp16": 756.0}),
+    ("H100 NVL", _NVL_HOPPER),
+    ("H200 NVL", _NVL_HOPPER),
+    ("H100", _SXM_HOPPER),
+    ("H200", _SXM_HOPPER),
+    ("A100", {"fp32": 19.5, "tf32": 156.0, "bf16": 312.0, "fp16": 312.0}),
+    ("L40S", {"fp32": 91.6, "tf32": 183.0, "bf16": 362.0, "fp16": 362.0}),
+    ("L40", {"fp32": 90.5, "tf32": 90.5, "bf16": 181.0, "fp16": 181.0}),
+    ("L4", {"fp32": 30.3, "tf32": 60.0, "bf16": 121.0, "fp16": 121.0}),
+)
+
+
+def synced(fn: Callable[[], object], device: torch.device | str) -> Callable[[], None]:
+    """``fn`` followed by a wait for the device, so that timing the result times the work.
+
+    On the CPU it adds nothing; on CUDA it makes one call last until every kernel
+    it launched has finished.
+    """
+    device = torch.device(device)
+
+    def run() -> None:
+        fn()
+        sync(device)
+
+    return run
 
 
 def count_flops(fn: Callable[[], object]) -> int:
-    """FLOPs of one call of ``fn`` (forward and backward alike) from ``torch.utils.flop_counter``."""
+    """FLOPs of one call of ``fn`` (forward and backward alike) from ``torch.utils.flop_counter``.
+
+    Call it on the closure that is timed: the count then covers exactly the timed
+    work (matmuls, convolutions and attention; elementwise ops are not counted).
+    """
+    if not callable(fn):
+        raise TypeError(f"fn: expected a zero-argument callable, got {type(fn).__name__}")
     from torch.utils.flop_counter import FlopCounterMode
 
     with FlopCounterMode(display=False) as counter:
@@ -292,13 +382,113 @@ def count_flops(fn: Callable[[], object]) -> int:
     return int(counter.get_total_flops())
 
 
-def mfu(flops: int, seconds: float, device: torch.device, dtype: torch.dtype = torch.float32) -> float | None:
-    """Model FLOP utilisation against the device's dense peak (None where the peak is unknown, e.g. CPUs)."""
-    if device.type != "cuda" or seconds <= 0:
-        return None
-    name = torch.cuda.get_device_name(device)
-    for key, (bf16, fp32) in GPU_PEAK_TFLOPS.items():
-        if key in name:
-            peak = bf16 if dtype in (torch.bfloat16, torch.float16) else fp32
-            return flops / seconds / (peak * 1e12)
+def compute_precision(amp: str, device: torch.device | str) -> str:
+    """The precision that a run's convolutions and matmuls use on ``device``: one of :data:`PRECISIONS`.
+
+    ``amp`` is the ``--bench-amp`` value. bf16 autocast gives ``"bf16"`` (on any
+    device); fp16 autocast gives ``"fp16"`` on CUDA (elsewhere it is not applied).
+    A float32 run on CUDA gives ``"tf32"`` when cuDNN may run convolutions in TF32
+    (torch's default) or cuBLAS may run matmuls in TF32
+    (``torch.set_float32_matmul_precision("high")``), else ``"fp32"``. Where
+    convolutions and matmuls differ, the faster precision is taken: its peak is the
+    higher one, so the MFU is never overstated. Reads the torch flags at call time.
+    """
+    if amp not in ("none", "bf16", "fp16"):
+        raise ValueError(f"amp: expected 'none', 'bf16' or 'fp16', got {amp!r}")
+    device = torch.device(device)
+    if amp == "bf16" or (amp == "fp16" and device.type == "cuda"):
+        return amp
+    if device.type != "cuda":
+        return "fp32"
+    matmul = float32_matmul_precision()
+    if matmul == "bf16":
+        return "bf16"
+    return "tf32" if float32_conv_uses_tf32() or matmul == "tf32" else "fp32"
+
+
+def _explicit_fp32_precision(*scopes: object) -> str | None:
+    """The first ``fp32_precision`` among ``scopes`` that is set (not ``"none"``), innermost first."""
+    for scope in scopes:
+        try:
+            value = getattr(scope, "fp32_precision", None)
+        except RuntimeError:  # some scopes refuse to answer when legacy and new flags disagree
+            value = None
+        if isinstance(value, str) and value != "none":
+            return value
     return None
+
+
+def float32_conv_uses_tf32() -> bool:
+    """Whether cuDNN may run float32 convolutions on TF32 tensor cores (torch's default: yes)."""
+    cudnn = torch.backends.cudnn
+    if not cudnn.enabled:
+        return False
+    conv = getattr(cudnn, "conv", None)
+    if conv is not None and hasattr(conv, "fp32_precision"):  # the per-operator flags of newer torch
+        return _explicit_fp32_precision(conv, cudnn, torch.backends) == "tf32"
+    return bool(cudnn.allow_tf32)
+
+
+def float32_matmul_precision() -> str:
+    """What float32 CUDA matmuls compute in: ``"fp32"`` (torch's default) or ``"tf32"``.
+
+    ``torch.set_float32_matmul_precision("high")`` and ``"medium"`` both let cuBLAS
+    use TF32 tensor cores. Newer torch also has per-operator flags
+    (``torch.backends.cuda.matmul.fp32_precision``), read first when present.
+    """
+    matmul = torch.backends.cuda.matmul
+    if hasattr(matmul, "fp32_precision"):
+        value = _explicit_fp32_precision(matmul, torch.backends)
+        return value if value in ("tf32", "bf16") else "fp32"
+    return "fp32" if torch.get_float32_matmul_precision() == "highest" and not matmul.allow_tf32 else "tf32"
+
+
+def peak_tflops(device_name: str, precision: str) -> float | None:
+    """Dense peak TFLOP/s of the GPU called ``device_name`` at ``precision`` (None where unknown, e.g. CPUs)."""
+    if not isinstance(device_name, str):
+        raise TypeError(f"device_name: expected a str, got {type(device_name).__name__}")
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision: expected one of {PRECISIONS}, got {precision!r}")
+    for fragment, peaks in GPU_PEAK_TFLOPS:
+        if fragment in device_name:
+            return peaks[precision]
+    return None
+
+
+def mfu(flops: int, seconds: float, peak: float | None) -> float | None:
+    """Model FLOP utilisation: ``flops / seconds`` as a fraction of ``peak`` TFLOP/s (None when ``peak`` is None)."""
+    if isinstance(flops, bool) or not isinstance(flops, (int, float)) or flops < 0:
+        raise ValueError(f"flops: expected a non-negative number, got {flops!r}")
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
+        raise ValueError(f"seconds: expected a positive number, got {seconds!r}")
+    if peak is None:
+        return None
+    if isinstance(peak, bool) or not isinstance(peak, (int, float)) or not peak > 0:
+        raise ValueError(f"peak: expected a positive TFLOP/s figure or None, got {peak!r}")
+    return flops / seconds / (peak * 1e12)
+
+
+def device_peak(device: torch.device | str, precision: str) -> float | None:
+    """:func:`peak_tflops` of ``device`` (None for anything but a known CUDA GPU)."""
+    device = torch.device(device)
+    if device.type != "cuda":
+        return None
+    return peak_tflops(torch.cuda.get_device_name(device), precision)
+
+
+def mfu_info(flops: int, seconds: float, device: torch.device | str, amp: str) -> dict:
+    """The FLOP figures a suite records in ``extra_info`` for one timed closure.
+
+    ``gflops`` (per call), ``tflops_per_s`` (achieved), ``precision`` (from
+    :func:`compute_precision`), ``peak_tflops`` (the dense peak used, None where
+    unknown) and ``mfu`` (None where the peak is unknown).
+    """
+    precision = compute_precision(amp, device)
+    peak = device_peak(device, precision)
+    return {
+        "gflops": flops / 1e9,
+        "tflops_per_s": mfu(flops, seconds, 1.0),  # the ratio to 1 TFLOP/s is the rate in TFLOP/s
+        "precision": precision,
+        "peak_tflops": peak,
+        "mfu": mfu(flops, seconds, peak),
+    }

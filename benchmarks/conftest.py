@@ -12,6 +12,12 @@ Speed options (meant for GPUs; they run on CPU too): ``--bench-amp bf16`` (or
 weights and inputs channels-last, ``--bench-compile`` compiles the modules with
 ``torch.compile`` (one untimed warm-up call first). A run with any of them
 reports under its own name, e.g. ``nvidia-h100-80gb-hbm3-bf16-cl-compile``.
+
+A case that runs out of device memory (``torch.OutOfMemoryError``) is skipped
+with the reason "out of memory at this shape" instead of failing the run; suites
+that can tell in advance (full attention) skip with the same reason before they
+start. Such cases are listed in the JSON under ``vidgan_not_run`` (name, suite,
+reason), so the report can say so beside the suite's table.
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _measure import BenchOptions  # noqa: E402
+from _measure import OUT_OF_MEMORY, BenchOptions, release_device_memory  # noqa: E402
+
+_NOT_RUN = pytest.StashKey[list]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,6 +60,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if threads:
         torch.set_num_threads(threads)
         os.environ["VIDGAN_BENCH_THREADS"] = str(threads)  # the isolated memory runs follow suit
+    config.stash[_NOT_RUN] = []
     BenchOptions(
         amp=config.getoption("--bench-amp", default="none"),
         channels_last=config.getoption("--bench-channels-last", default=False),
@@ -117,3 +126,37 @@ def hardware_slug() -> str:
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
     machine_info["vidgan_hardware"] = hardware_info()
     machine_info["vidgan_hardware_slug"] = hardware_slug()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> object:
+    """Turn an out-of-memory error of a benchmark into a skip that says so."""
+    try:
+        return (yield)
+    except torch.OutOfMemoryError as err:
+        failure = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        # pytest keeps the last error for post-mortem debugging; that would pin the
+        # failed call's frames, and the tensors they hold, in memory.
+        for name in ("last_type", "last_value", "last_traceback", "last_exc"):
+            if hasattr(sys, name):
+                delattr(sys, name)
+    # Only reached after an out-of-memory error: outside the except clause nothing
+    # refers to the error any more, so its memory can be handed back.
+    release_device_memory("cuda" if torch.cuda.is_available() else "cpu")
+    pytest.skip(f"{OUT_OF_MEMORY}: {failure}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
+    """Remember the cases skipped because they do not fit the device."""
+    report = yield
+    if report.skipped and isinstance(report.longrepr, tuple):
+        reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+        if reason.startswith(OUT_OF_MEMORY):
+            suite = Path(str(item.path)).stem.removeprefix("test_")
+            item.config.stash.setdefault(_NOT_RUN, []).append({"name": item.name, "suite": suite, "reason": reason})
+    return report
+
+
+def pytest_benchmark_update_json(config: pytest.Config, benchmarks: list, output_json: dict) -> None:
+    output_json["vidgan_not_run"] = list(config.stash.get(_NOT_RUN, []))

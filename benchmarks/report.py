@@ -6,7 +6,15 @@ section of ``docs/benchmarks.md``.
 
 Each hardware gets its own section in the Markdown file (replaced when the same
 hardware is reported again), with one table per suite and the papers' figures
-beside ours where they measure the same thing.
+beside ours where they measure the same thing. Cases skipped as out of memory at
+their shape are listed under their suite's table.
+
+Suites that count FLOPs (decompositions, recurrent) add ``gflops`` (per timed
+call), ``tflops_per_s`` (achieved), ``precision`` (what the convolutions and
+matmuls ran in: ``tf32`` for float32 on CUDA, where cuDNN uses TF32 tensor cores
+by default; ``bf16``/``fp16`` under autocast; ``fp32`` on CPUs or with TF32 off),
+``peak_tflops`` (the chip's dense peak at that precision) and ``mfu`` (their
+ratio; empty where the peak is unknown, e.g. on CPUs).
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import argparse
 import json
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,23 +60,35 @@ def load_rows(path: Path) -> tuple[dict, list[dict]]:
     return data.get("machine_info", {}), rows
 
 
-def markdown_section(slug: str, hardware: dict, rows: list[dict]) -> str:
+def load_not_run(path: Path) -> list[dict]:
+    """The cases the run skipped as too large for the device (``name``, ``suite``, ``reason``)."""
+    return list(json.loads(path.read_text()).get("vidgan_not_run", []))
+
+
+def markdown_section(slug: str, hardware: dict, rows: list[dict], not_run: Sequence[dict] = ()) -> str:
     lines = [f"<!-- hw:{slug} -->", f"## {slug}", ""]
     desc = ", ".join(f"{k}: {v}" for k, v in hardware.items() if v is not None)
     lines += [f"Hardware: {desc}", ""]
     by_suite: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
         by_suite[r["suite"]].append(r)
-    for suite in sorted(by_suite):
+    skipped: dict[str, list[dict]] = defaultdict(list)
+    for r in not_run:
+        skipped[r.get("suite", "other")].append(r)
+    for suite in sorted(set(by_suite) | set(skipped)):
         items = by_suite[suite]
-        keys = [k for k in dict.fromkeys(k for r in items for k in r) if k not in ("name", "suite", "median_ms", "rounds")]
         lines += [f"### {suite}", ""]
-        header = ["benchmark", "median ms", *keys]
-        lines.append("| " + " | ".join(header) + " |")
-        lines.append("|" + "---|" * len(header))
-        for r in items:
-            cells = [r["name"], f"{r['median_ms']:.1f}", *(_cell(r.get(k)) for k in keys)]
-            lines.append("| " + " | ".join(cells) + " |")
+        if items:
+            keys = [k for k in dict.fromkeys(k for r in items for k in r) if k not in ("name", "suite", "median_ms", "rounds")]
+            header = ["benchmark", "median ms", *keys]
+            lines.append("| " + " | ".join(header) + " |")
+            lines.append("|" + "---|" * len(header))
+            for r in items:
+                cells = [r["name"], f"{r['median_ms']:.1f}", *(_cell(r.get(k)) for k in keys)]
+                lines.append("| " + " | ".join(cells) + " |")
+        if skipped[suite]:
+            lines += [""] if items else []
+            lines += [f"Not run: {r['name']}: {r.get('reason', '')}" for r in skipped[suite]]
         if suite in PAPER_FIGURES:
             lines += ["", f"Paper: {PAPER_FIGURES[suite]}"]
         lines.append("")
@@ -95,14 +116,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--doc", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = ap.parse_args(argv)
     machine, rows = load_rows(args.json)
+    not_run = load_not_run(args.json)
     if not rows:
         raise SystemExit(f"{args.json}: no benchmarks in this file (was it run with --benchmark?)")
     hardware = machine.get("vidgan_hardware", {})
     slug = machine.get("vidgan_hardware_slug", "unknown-hardware")
     args.results_dir.mkdir(parents=True, exist_ok=True)
     out = args.results_dir / f"{slug}.json"
-    out.write_text(json.dumps({"hardware": hardware, "benchmarks": rows}, indent=1) + "\n")
-    update_markdown(args.doc, slug, markdown_section(slug, hardware, rows))
+    out.write_text(json.dumps({"hardware": hardware, "benchmarks": rows, "not_run": not_run}, indent=1) + "\n")
+    update_markdown(args.doc, slug, markdown_section(slug, hardware, rows, not_run))
     print(f"wrote {out} and the '{slug}' section of {args.doc}")
     return 0
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from _measure import BenchOptions, isolated_peak
+from _measure import BenchOptions, isolated_peak, synced
 from bench_cascade import build_sampling
 
 from vidgan_blocks.generators import dvd_gan_generator, reset_frame_stats
@@ -46,7 +46,7 @@ def test_dvd_gan_64x64_48f_two_videos(benchmark, device, opts):
     mem = isolated_peak("test_generation:dvd_sampling", dict(device=str(device)))
     run = dvd_sampling({}, device=str(device))
     benchmark.extra_info.update(suite="generation", model="dvd_gan 64x64/48", videos=2, ch=mem["ch"], peak_mib=mem["peak_mib"])
-    benchmark.pedantic(run, rounds=3, warmup_rounds=opts.warmup(1), iterations=1)
+    benchmark.pedantic(synced(run, device), rounds=3, warmup_rounds=opts.warmup(1), iterations=1)
     benchmark.extra_info["videos_per_s"] = 2 / benchmark.stats.stats.median
 
 
@@ -55,7 +55,7 @@ def test_cvg_cascade_48f_128x128(benchmark, device, opts):
     mem = isolated_peak("test_generation:cascade_sampling", dict(device=str(device), **cfg))
     run = cascade_sampling({}, device=str(device), **cfg)
     benchmark.extra_info.update(suite="generation", model="cvg 2-level 48/128x128", videos=1, peak_mib=mem["peak_mib"], ch=cfg["ch"])
-    benchmark.pedantic(run, rounds=1, warmup_rounds=opts.warmup(0), iterations=1)
+    benchmark.pedantic(synced(run, device), rounds=1, warmup_rounds=opts.warmup(0), iterations=1)
     benchmark.extra_info["videos_per_s"] = 1 / benchmark.stats.stats.median
 
 
@@ -65,4 +65,4 @@ def test_streamed_generation_memory(benchmark, frames, device, opts):
     mem = isolated_peak("test_generation:cascade_sampling", dict(device=str(device), **cfg))
     run = cascade_sampling({}, device=str(device), **cfg)
     benchmark.extra_info.update(suite="generation", model=f"cvg streamed {frames} frames", videos=1, peak_mib=mem["peak_mib"], ch=cfg["ch"])
-    benchmark.pedantic(run, rounds=1, warmup_rounds=opts.warmup(0), iterations=1)
+    benchmark.pedantic(synced(run, device), rounds=1, warmup_rounds=opts.warmup(0), iterations=1)

@@ -10,7 +10,7 @@ wider on a GPU.
 from __future__ import annotations
 
 import pytest
-from _measure import BenchOptions, isolated_peak
+from _measure import BenchOptions, isolated_peak, synced
 from bench_cascade_memory import build_iteration
 
 LENGTHS = (12, 24, 48, 96)
@@ -28,4 +28,4 @@ def test_memory_scaling(benchmark, kind, frames, device, opts):
     mem = isolated_peak("test_memory_scaling:training_iteration", dict(device=str(device), **cfg))
     benchmark.extra_info.update(suite="memory_scaling", kind=kind, frames=frames, peak_mib=mem["peak_mib"])
     run = training_iteration({}, device=str(device), **cfg)
-    benchmark.pedantic(run, rounds=1, warmup_rounds=1, iterations=1)
+    benchmark.pedantic(synced(run, device), rounds=1, warmup_rounds=1, iterations=1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from _measure import BenchOptions, isolated_peak
+from _measure import BenchOptions, isolated_peak, synced
 
 from vidgan_blocks.metrics import extract_i3d_features, load_i3d
 
@@ -21,8 +21,6 @@ def i3d_features(info: dict, batch: int, device: str = "cpu"):
 
     def run() -> None:
         extract_i3d_features(clips, i3d, preprocess="reference", batch_size=batch, keep=False)
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
 
     return opts.wrap(run, device)
 
@@ -33,5 +31,5 @@ def test_fvd_features(benchmark, batch, device, opts):
     mem = isolated_peak("test_metrics:i3d_features", dict(batch=b, device=str(device)))
     run = i3d_features({}, b, device=str(device))
     benchmark.extra_info.update(suite="metrics", clips=b, frames=16, size="64x64 -> 224x224", peak_mib=mem["peak_mib"])
-    benchmark.pedantic(run, rounds=2, warmup_rounds=opts.warmup(1), iterations=1)
+    benchmark.pedantic(synced(run, device), rounds=2, warmup_rounds=opts.warmup(1), iterations=1)
     benchmark.extra_info["clips_per_s"] = b / benchmark.stats.stats.median

@@ -36,3 +36,18 @@ def test_report_writes_results_and_replaces_its_section(tmp_path):
     text = doc.read_text()
     assert text.count("<!-- hw:cpu-2c-test -->") == 1 and "3000.0" not in text and "1000.0" in text
     assert "<!-- hw:gpu-x -->" in text
+
+
+def test_report_lists_cases_skipped_as_out_of_memory(tmp_path):
+    report = load_benchmark_module("report")
+    path = fake_json(tmp_path / "a.json", 3.0)
+    data = json.loads(path.read_text())
+    data["benchmarks"] = data["benchmarks"][1:]  # the full-attention case did not run
+    reason = "out of memory at this shape: full attention over 16x64x64 positions, B=4, needs about 192.0 GiB"
+    data["vidgan_not_run"] = [{"name": "test_attention[full]", "suite": "attention", "reason": reason}]
+    path.write_text(json.dumps(data))
+    doc, results = tmp_path / "benchmarks.md", tmp_path / "results"
+    assert report.main([str(path), "--results-dir", str(results), "--doc", str(doc)]) == 0
+    text = doc.read_text()
+    assert f"Not run: test_attention[full]: {reason}" in text and "| test_attention[separable] |" in text
+    assert json.loads((results / "cpu-2c-test.json").read_text())["not_run"][0]["name"] == "test_attention[full]"
