@@ -353,3 +353,16 @@ def test_cascade_sample_on_cuda():
         assert [o.device for o in out] == [CUDA, CUDA]
         assert out[-1].shape == (2, 3, 8, 16, 16)
     assert [s for s in syncs.syncs if s.op != "blocking copy to cuda"] == [], syncs.syncs
+
+
+def test_logged_statistics_cross_to_the_host_once():
+    """Reporting a CUDA loss never reads it; collecting many names is one copy, at log time."""
+    from vidgan_blocks.training import StatsCollector
+
+    with fake_cuda() as syncs:
+        stats = StatsCollector()
+        for name in ("loss/d", "loss/g", "loss/g_ortho"):
+            stats.report(name, torch.randn(3, device="cuda"))
+        assert syncs.syncs == []
+        assert set(stats.collect()) == {"loss/d", "loss/g", "loss/g_ortho"}
+    assert [s.op for s in syncs.syncs] == ["copy to cpu"], syncs.syncs

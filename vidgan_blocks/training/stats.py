@@ -74,11 +74,16 @@ class StatsCollector:
             self._counts.clear()
             return {}
         device = _collective_device() if distributed else torch.device("cpu")
-        packed = torch.zeros(2, len(names), dtype=torch.float64, device=device)
+        # One copy per device the sums live on (usually one), not one per name.
+        sums = torch.zeros(len(names), dtype=torch.float64, device=device)
+        by_device: dict[torch.device, list[int]] = {}
         for i, n in enumerate(names):
             if n in self._sums:
-                packed[0, i] = self._sums[n].to(device)
-                packed[1, i] = float(self._counts[n])
+                by_device.setdefault(self._sums[n].device, []).append(i)
+        for dev, idx in by_device.items():
+            sums[idx] = torch.stack([self._sums[names[i]] for i in idx]).to(device)
+        counts = torch.tensor([float(self._counts.get(n, 0)) for n in names], dtype=torch.float64, device=device)
+        packed = torch.stack([sums, counts])
         if distributed:
             dist.all_reduce(packed)
         self._sums.clear()
