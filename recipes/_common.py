@@ -135,16 +135,24 @@ def apply_overrides(preset: Any, **overrides: Any) -> Any:
 
 
 class DictItems(Dataset):
-    """Adapts ``(video, label)`` items to the trainers' ``{"video", "label"}`` dicts."""
+    """Adapts ``(video, label)`` items to the trainers' ``{"video", "label"}`` dicts.
 
-    def __init__(self, base: Dataset) -> None:
+    ``constant_label`` replaces every clip's label, e.g. with the single dummy class 0
+    of a prediction generator (TrIVD-GAN-FP appendix A), whose classes are not the
+    dataset's.
+    """
+
+    def __init__(self, base: Dataset, constant_label: int | None = None) -> None:
         self.base = base
+        self.constant_label = constant_label
 
     def __len__(self) -> int:
         return len(self.base)  # type: ignore[arg-type]
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         video, label = self.base[i]
+        if self.constant_label is not None:
+            label = self.constant_label
         return {"video": video, "label": torch.as_tensor(label, dtype=torch.long)}
 
 
@@ -160,11 +168,12 @@ def prepare_synthetic(root: Path, ctx: DistributedContext, *, n: int, frames: in
 
 
 def video_folder(root: str | Path, *, frames: int, stride: int, resolution: int, seed: int,
-                 split_file: str | None = None, cache_dir: Path | None = None) -> DictItems:
-    """A training :class:`VideoFolder` of labelled clips, as trainer batches."""
+                 split_file: str | None = None, cache_dir: Path | None = None,
+                 constant_label: int | None = None) -> DictItems:
+    """A training :class:`VideoFolder` of labelled clips, as trainer batches (see :class:`DictItems`)."""
     base = VideoFolder(root, frames=frames, stride=stride, resolution=resolution, train=True, labeled=True,
                        split_file=split_file, seed=seed, cache_dir=cache_dir)
-    return DictItems(base)
+    return DictItems(base, constant_label)
 
 
 class Stopwatch:
@@ -469,8 +478,10 @@ def prediction_main(argv: Any, presets: Mapping[str, PredictionPreset], *, recip
         out / "synthetic", ctx, n=P.synthetic_clips, frames=frames * P.stride, resolution=P.resolution,
         num_classes=6, seed=args.seed,
     )
+    # A single-class prediction G (TrIVD-GAN-FP) knows one dummy class, not the dataset's classes.
     dataset = video_folder(data_root, frames=frames, stride=P.stride, resolution=P.resolution, seed=args.seed,
-                           split_file=args.split_file, cache_dir=out / "index")
+                           split_file=args.split_file, cache_dir=out / "index",
+                           constant_label=0 if P.g.num_classes == 1 else None)
     clock.lap("data", t0)
 
     G = build_generator(P.g)
