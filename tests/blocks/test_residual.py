@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from tests.helpers import missing_grads
+from tests.helpers import close, gradcheck, missing_grads
 from vidgan_blocks.blocks import DBlock, DBlock3d, GBlock, GBlock3d, LowResSkip
 from vidgan_blocks.layers import freeze_spectral_norm
 
@@ -18,15 +18,15 @@ def per_frame(fn, x):
 class TestGBlock:
     @pytest.mark.parametrize("upsample", [True, False])
     @pytest.mark.parametrize("shape", [(1, 4, 1, 2, 2), (3, 4, 3, 4, 6), (2, 4, 5, 1, 3)])
-    def test_shapes(self, upsample, shape):
+    def test_shapes(self, upsample, shape, device):
         b, c, t, h, w = shape
         s = 2 if upsample else 1
-        y = GBlock(c, 6, 5, upsample=upsample)(torch.randn(*shape), torch.randn(b, 5))
+        y = GBlock(c, 6, 5, upsample=upsample).to(device)(torch.randn(*shape, device=device), torch.randn(b, 5, device=device))
         assert y.shape == (b, 6, t, h * s, w * s)
 
-    def test_matches_reference(self):
-        blk = freeze_spectral_norm(GBlock(3, 4, 2))
-        x, c = torch.randn(2, 3, 3, 4, 4), torch.randn(2, 2)
+    def test_matches_reference(self, device):
+        blk = freeze_spectral_norm(GBlock(3, 4, 2)).to(device)
+        x, c = torch.randn(2, 3, 3, 4, 4, device=device), torch.randn(2, 2, device=device)
 
         def up(z):
             return F.interpolate(z, scale_factor=2, mode="nearest")
@@ -35,31 +35,31 @@ class TestGBlock:
         h = per_frame(lambda f: blk.conv1(up(f)), h)
         h = per_frame(blk.conv2, F.relu(blk.norm2(h, c)))
         ref = h + per_frame(lambda f: blk.shortcut(up(f)), x)
-        torch.testing.assert_close(blk(x, c), ref, atol=1e-5, rtol=1e-5)
+        close(blk(x, c), ref, device, atol=1e-5, rtol=1e-5)
 
     def test_identity_shortcut_when_shapes_agree(self):
         blk = GBlock(4, 4, 3, upsample=False)
         assert blk.shortcut is None
 
-    def test_frames_independent_in_training(self):
-        blk = freeze_spectral_norm(GBlock(3, 3, 2, upsample=False))
-        x, c = torch.randn(4, 3, 4, 4, 4), torch.randn(4, 2)
+    def test_frames_independent_in_training(self, device):
+        blk = freeze_spectral_norm(GBlock(3, 3, 2, upsample=False)).to(device)
+        x, c = torch.randn(4, 3, 4, 4, 4, device=device), torch.randn(4, 2, device=device)
         x2 = x.clone()
-        x2[:, :, 1] = torch.randn(4, 3, 4, 4)
+        x2[:, :, 1] = torch.randn(4, 3, 4, 4, device=device)
         y, y2 = blk(x, c), blk(x2, c)
-        torch.testing.assert_close(y[:, :, [0, 2, 3]], y2[:, :, [0, 2, 3]])
+        close(y[:, :, [0, 2, 3]], y2[:, :, [0, 2, 3]], device)
 
-    def test_gradients_and_gradcheck(self):
-        blk = GBlock(3, 4, 2)
-        blk(torch.randn(2, 3, 2, 4, 4), torch.randn(2, 2)).square().mean().backward()
+    def test_gradients_and_gradcheck(self, device):
+        blk = GBlock(3, 4, 2).to(device)
+        blk(torch.randn(2, 3, 2, 4, 4, device=device), torch.randn(2, 2, device=device)).square().mean().backward()
         assert missing_grads(blk) == []
-        blk64 = freeze_spectral_norm(GBlock(2, 2, 2, upsample=True).double())
+        blk64 = freeze_spectral_norm(GBlock(2, 2, 2, upsample=True).double()).to(device)
         for m in blk64.modules():
             if hasattr(m, "track_running_stats"):
                 m.track_running_stats = False
-        x = torch.randn(2, 2, 2, 2, 2, dtype=torch.float64, requires_grad=True)
-        c = torch.randn(2, 2, dtype=torch.float64, requires_grad=True)
-        assert torch.autograd.gradcheck(blk64, (x, c))
+        x = torch.randn(2, 2, 2, 2, 2, dtype=torch.float64, device=device, requires_grad=True)
+        c = torch.randn(2, 2, dtype=torch.float64, device=device, requires_grad=True)
+        assert gradcheck(blk64, (x, c), device)
 
     def test_errors(self):
         blk = GBlock(3, 4, 2)
@@ -70,63 +70,63 @@ class TestGBlock:
 
 
 class TestGBlock3d:
-    def test_shapes_and_time_mixing(self):
-        blk = freeze_spectral_norm(GBlock3d(3, 5, 4))
-        x, c = torch.randn(2, 3, 6, 4, 4), torch.randn(2, 4)
+    def test_shapes_and_time_mixing(self, device):
+        blk = freeze_spectral_norm(GBlock3d(3, 5, 4)).to(device)
+        x, c = torch.randn(2, 3, 6, 4, 4, device=device), torch.randn(2, 4, device=device)
         assert blk(x, c).shape == (2, 5, 6, 4, 4)
-        assert GBlock3d(3, 5, 4, upsample=True)(x, c).shape == (2, 5, 6, 8, 8)
+        assert GBlock3d(3, 5, 4, upsample=True).to(device)(x, c).shape == (2, 5, 6, 8, 8)
         blk.eval()
         x2 = x.clone()
         x2[:, :, 0] += 1.0
         y, y2 = blk(x, c), blk(x2, c)
         assert not torch.allclose(y[:, :, 1], y2[:, :, 1])  # neighbour sees the change (temporal kernel 3)
-        torch.testing.assert_close(y[:, :, 3:], y2[:, :, 3:])  # two kernel-3 convs: receptive field of 5 frames
+        close(y[:, :, 3:], y2[:, :, 3:], device)  # two kernel-3 convs: receptive field of 5 frames
 
-    def test_gradients(self):
-        blk = GBlock3d(3, 5, 4, upsample=True)
-        blk(torch.randn(2, 3, 3, 4, 4), torch.randn(2, 4)).mean().backward()
+    def test_gradients(self, device):
+        blk = GBlock3d(3, 5, 4, upsample=True).to(device)
+        blk(torch.randn(2, 3, 3, 4, 4, device=device), torch.randn(2, 4, device=device)).mean().backward()
         assert missing_grads(blk) == []
 
 
 class TestDBlock:
     @pytest.mark.parametrize("cls", [DBlock, DBlock3d])
     @pytest.mark.parametrize("downsample", [True, False])
-    def test_shapes(self, cls, downsample):
-        y = cls(3, 8, downsample=downsample)(torch.randn(2, 3, 4, 8, 6))
+    def test_shapes(self, cls, downsample, device):
+        y = cls(3, 8, downsample=downsample).to(device)(torch.randn(2, 3, 4, 8, 6, device=device))
         assert y.shape == ((2, 8, 4, 4, 3) if downsample else (2, 8, 4, 8, 6))
 
-    def test_2d_matches_reference(self):
-        blk = freeze_spectral_norm(DBlock(3, 4))
-        x = torch.randn(2, 3, 3, 4, 4)
+    def test_2d_matches_reference(self, device):
+        blk = freeze_spectral_norm(DBlock(3, 4)).to(device)
+        x = torch.randn(2, 3, 3, 4, 4, device=device)
 
         def frame(f):
             h = blk.conv2(F.relu(blk.conv1(F.relu(f))))
             return F.avg_pool2d(h, 2) + F.avg_pool2d(blk.shortcut(f), 2)
 
-        torch.testing.assert_close(blk(x), per_frame(frame, x), atol=1e-5, rtol=1e-5)
+        close(blk(x), per_frame(frame, x), device, atol=1e-5, rtol=1e-5)
 
-    def test_input_block_has_no_preactivation(self):
-        blk = freeze_spectral_norm(DBlock(3, 4, preactivation=False))
-        x = torch.randn(1, 3, 2, 4, 4)
+    def test_input_block_has_no_preactivation(self, device):
+        blk = freeze_spectral_norm(DBlock(3, 4, preactivation=False)).to(device)
+        x = torch.randn(1, 3, 2, 4, 4, device=device)
 
         def frame(f):
             h = blk.conv2(F.relu(blk.conv1(f)))
             return F.avg_pool2d(h, 2) + blk.shortcut(F.avg_pool2d(f, 2))
 
-        torch.testing.assert_close(blk(x), per_frame(frame, x), atol=1e-5, rtol=1e-5)
+        close(blk(x), per_frame(frame, x), device, atol=1e-5, rtol=1e-5)
 
-    def test_3d_uses_3d_kernels_and_keeps_time(self):
-        blk = freeze_spectral_norm(DBlock3d(2, 4))
+    def test_3d_uses_3d_kernels_and_keeps_time(self, device):
+        blk = freeze_spectral_norm(DBlock3d(2, 4)).to(device)
         assert blk.conv1.weight.shape == (4, 2, 3, 3, 3)
-        x = torch.randn(1, 2, 5, 4, 4)
+        x = torch.randn(1, 2, 5, 4, 4, device=device)
         ref = F.avg_pool3d(blk.conv2(F.relu(blk.conv1(F.relu(x)))), (1, 2, 2)) + F.avg_pool3d(blk.shortcut(x), (1, 2, 2))
-        torch.testing.assert_close(blk(x), ref, atol=1e-5, rtol=1e-5)
+        close(blk(x), ref, device, atol=1e-5, rtol=1e-5)
 
     @pytest.mark.parametrize("cls", [DBlock, DBlock3d])
-    def test_gradcheck(self, cls):
-        blk = freeze_spectral_norm(cls(2, 2).double())
-        x = torch.randn(1, 2, 2, 4, 4, dtype=torch.float64, requires_grad=True)
-        assert torch.autograd.gradcheck(blk, (x,))
+    def test_gradcheck(self, cls, device):
+        blk = freeze_spectral_norm(cls(2, 2).double()).to(device)
+        x = torch.randn(1, 2, 2, 4, 4, dtype=torch.float64, device=device, requires_grad=True)
+        assert gradcheck(blk, (x,), device)
 
     def test_errors(self):
         with pytest.raises(ValueError, match="even"):
@@ -136,13 +136,13 @@ class TestDBlock:
 
 
 class TestLowResSkip:
-    def test_matches_resize_repeat_project(self):
-        skip = freeze_spectral_norm(LowResSkip(3, 5))
-        low = torch.randn(2, 3, 3, 8, 8)
+    def test_matches_resize_repeat_project(self, device):
+        skip = freeze_spectral_norm(LowResSkip(3, 5)).to(device)
+        low = torch.randn(2, 3, 3, 8, 8, device=device)
         y = skip(low, (6, 4, 4))
         resized = low[..., ::2, ::2].repeat_interleave(2, dim=2)
         ref = torch.einsum("oc,bcthw->bothw", skip.proj.weight[:, :, 0, 0, 0], resized) + skip.proj.bias.view(1, -1, 1, 1, 1)
-        torch.testing.assert_close(y, ref, atol=1e-5, rtol=1e-5)
+        close(y, ref, device, atol=1e-5, rtol=1e-5)
         assert skip(low, (3, 8, 8)).shape == (2, 5, 3, 8, 8)
 
     def test_refuses_larger_features(self):

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
+from tests.helpers import close
 from vidgan_blocks.cascade import Cascade, Level, LevelOptim, VideoStreamWriter, chunk_plan, temporal_radius
 from vidgan_blocks.data import ViewFactors, read_video
 from vidgan_blocks.discriminators.builders import DiscriminatorConfig
@@ -99,18 +100,18 @@ def test_level_and_cascade_validate():
         LevelOptim(lr_g=0)
 
 
-def test_views_shapes_and_consistency():
+def test_views_shapes_and_consistency(device):
     c = tiny_cascade()
-    clip = torch.rand(2, 3, 8, 16, 16) * 2 - 1
+    clip = torch.rand(2, 3, 8, 16, 16, device=device) * 2 - 1
     v1, v2 = c.views(clip)
     assert torch.equal(v2, clip)
     assert v1.shape == (2, 3, 4, 8, 8)
-    torch.testing.assert_close(v1, c.view(clip, 1))
+    close(v1, c.view(clip, 1), device)
     # with the block-average filter: keep frames 0, 2, ... then average 2x2 blocks
     c.levels[1].factors = ViewFactors(2, 2, "avg")
     ref = clip[:, :, ::2].reshape(2, 3, 4, 8, 2, 8, 2).mean(dim=(4, 6))
-    torch.testing.assert_close(c.view(clip, 1), ref, atol=1e-6, rtol=0)
-    torch.testing.assert_close(c.views(clip)[0], ref, atol=1e-6, rtol=0)
+    close(c.view(clip, 1), ref, device, atol=1e-6, rtol=0)
+    close(c.views(clip)[0], ref, device, atol=1e-6, rtol=0)
     with pytest.raises(ValueError):
         c.views(torch.rand(2, 3, 8, 16))
 
@@ -124,7 +125,7 @@ class _TimeCode(nn.Module):
 
     def forward(self, z, y=None, *, frames=None, **context):
         t = frames or self.frames
-        ramp = (torch.arange(t, dtype=torch.float32) + 10 * z[:, :1].abs().round()) / 100  # [B, T]
+        ramp = (torch.arange(t, dtype=torch.float32, device=z.device) + 10 * z[:, :1].abs().round()) / 100  # [B, T]
         return ramp.view(-1, 1, t, 1, 1).expand(-1, 3, t, 8, 8).clone()
 
 
@@ -139,13 +140,13 @@ class _Spy(nn.Module):
         return self.g(z, y, **context)
 
 
-def test_real_and_fake_windows_are_aligned():
+def test_real_and_fake_windows_are_aligned(device):
     c = tiny_cascade()
     c.levels[0] = Level(_TimeCode())
     c.levels[0].freeze()
     spy = _Spy(c[2].generator)
     c.levels[1] = Level(spy, c[2].discriminator, factors=ViewFactors(2, 2), window=2)
-    trainer = c.make_trainer(2, Clips(), cfg())
+    trainer = c.make_trainer(2, Clips(), cfg(), device=device)
     for _ in range(5):
         real = trainer.prepare_real(trainer.next_batch())
         high, low = real["video"], real["low_res"]  # [B, 3, 4, 16, 16], [B, 3, 2, 8, 8]
@@ -158,22 +159,22 @@ def test_real_and_fake_windows_are_aligned():
             assert frames_high.tolist() == list(range(start, start + 4))
             assert frames_low.tolist() == [start, start + 2]  # f_t(high window) == low window
         fake = trainer.make_fake(3, {})
-        torch.testing.assert_close(fake["low_res"], spy.seen[-1])  # the window G saw is the one D pairs
+        close(fake["low_res"], spy.seen[-1], device)  # the window G saw is the one D pairs
         codes = (fake["low_res"][:, 0, :, 0, 0] * 100).round()
         assert torch.all(codes[:, 1] - codes[:, 0] == 1)  # consecutive generated frames
         assert fake["video"].shape == (3, 3, 4, 16, 16)
     trainer.close()
 
 
-def test_train_in_order_and_frozen_level_unchanged():
+def test_train_in_order_and_frozen_level_unchanged(device):
     c = tiny_cascade()
     with pytest.raises(RuntimeError, match="train or load level 1"):
-        c.make_trainer(2, Clips(), cfg())
-    c.train_level(1, Clips(), cfg(), passes=1, stats_batch=2, ema_start=1)
+        c.make_trainer(2, Clips(), cfg(), device=device)
+    c.train_level(1, Clips(), cfg(), passes=1, stats_batch=2, ema_start=1, device=device)
     frozen = c[1].sampler
     assert frozen is not c[1].generator and not frozen.training
     before = {k: v.clone() for k, v in frozen.state_dict().items()}
-    c.train_level(2, Clips(), cfg(max_steps=2), passes=1, stats_batch=2, ema_start=1)
+    c.train_level(2, Clips(), cfg(max_steps=2), passes=1, stats_batch=2, ema_start=1, device=device)
     after = frozen.state_dict()
     assert before.keys() == after.keys()
     for k in before:
@@ -184,17 +185,18 @@ def test_train_in_order_and_frozen_level_unchanged():
 # ---------------------------------------------------------------------- sampling
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(tmp_path_factory, device):
+    """A two-level cascade trained for one step per level on the test device, and where it was saved."""
     root = tmp_path_factory.mktemp("cascade")
     c = tiny_cascade()
-    c.train_level(1, Clips(), cfg(max_steps=1), passes=1, stats_batch=2, ema_start=1)
-    c.train_level(2, Clips(), cfg(max_steps=1), passes=1, stats_batch=2, ema_start=1)
+    c.train_level(1, Clips(), cfg(max_steps=1), passes=1, stats_batch=2, ema_start=1, device=device)
+    c.train_level(2, Clips(), cfg(max_steps=1), passes=1, stats_batch=2, ema_start=1, device=device)
     c.save(root)
     return c, root
 
 
 @pytest.mark.parametrize("frames,chunk", [(16, 2), (16, 3), (24, 4), (12, 5), (8, 1)])
-def test_stream_equals_one_shot(trained, frames, chunk):
+def test_stream_equals_one_shot(trained, frames, chunk, device):
     c, _ = trained
     kw = dict(frames=frames, seed=3, passes=2, stats_batch=2)
     ref = c.generate(2, classes=[0, 2], **kw)
@@ -202,13 +204,14 @@ def test_stream_equals_one_shot(trained, frames, chunk):
     chunks = []
     n = c.generate_stream(2, classes=[0, 2], chunk=chunk, on_chunk=chunks.append, **kw)
     assert n == frames and all(x.shape[2] <= chunk * 2 for x in chunks)
-    torch.testing.assert_close(torch.cat(chunks, 2), ref, atol=1e-5, rtol=1e-5)
+    close(torch.cat(chunks, 2), ref, device, atol=1e-5, rtol=1e-5)
 
 
-def test_generate_returns_levels_and_validates(trained):
+def test_generate_returns_levels_and_validates(trained, device):
     c, _ = trained
     low, high = c.generate(2, frames=12, passes=1, stats_batch=2, return_levels=True)
     assert low.shape == (2, 3, 6, 8, 8) and high.shape == (2, 3, 12, 16, 16)
+    assert low.device == high.device == device
     assert high.abs().max() <= 1
     with pytest.raises(ValueError, match="multiple of 2"):
         c.generate(2, frames=7)
@@ -224,12 +227,12 @@ def test_stream_writes_mp4(trained, tmp_path):
     assert n == 20 and video.shape == (3, 20, 16, 16)
 
 
-def test_reload_from_directory_samples_the_same(trained):
+def test_reload_from_directory_samples_the_same(trained, device):
     c, root = trained
     assert (root / "cascade.json").exists() and (root / "level2" / "sampler.safetensors").exists()
-    loaded = Cascade.load(root)
+    loaded = Cascade.load(root, device=device)
     kw = dict(frames=8, seed=1, passes=1, stats_batch=2)
-    torch.testing.assert_close(loaded.generate(2, **kw), c.generate(2, **kw))
+    close(loaded.generate(2, **kw), c.generate(2, **kw), device)
     assert loaded[2].window == 2 and loaded[2].factors == ViewFactors(2, 2)
 
 

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.helpers import tolerances
 from vidgan_blocks.data import ViewFactors, make_views, window_pair
 
 
@@ -25,16 +26,17 @@ def explicit_down(x, ft, fs, mode):
 
 class TestMakeViews:
     @pytest.mark.parametrize("mode", ["nearest", "avg", "bilinear"])
-    def test_three_levels_against_indexing(self, mode):
-        x = torch.randn(2, 3, 13, 16, 16)
+    def test_three_levels_against_indexing(self, mode, device):
+        x = torch.randn(2, 3, 13, 16, 16, device=device)
         spec = [ViewFactors(2, 2, mode), ViewFactors(3, 4, mode)]
         v1, v2, v3 = make_views(x, spec)
         assert v3 is x
         ref2 = explicit_down(x, 3, 4, mode)
         ref1 = explicit_down(ref2, 2, 2, mode)
+        tol = tolerances(device, atol=1e-6)
         assert v2.shape == (2, 3, 5, 4, 4) and v1.shape == (2, 3, 3, 2, 2)
-        assert v2.shape == ref2.shape and torch.allclose(v2, ref2, atol=1e-6)
-        assert v1.shape == ref1.shape and torch.allclose(v1, ref1, atol=1e-6)
+        assert v2.shape == ref2.shape and torch.allclose(v2, ref2, **tol)
+        assert v1.shape == ref1.shape and torch.allclose(v1, ref1, **tol)
 
     def test_cvg_kinetics_geometry(self):
         x = torch.zeros(1, 3, 48, 128, 128)
@@ -65,21 +67,21 @@ class TestMakeViews:
 
 class TestWindowPair:
     @pytest.mark.parametrize("mode", ["nearest", "avg", "bilinear"])
-    def test_windows_stay_aligned(self, mode):
-        x = torch.randn(4, 3, 12, 8, 8)
+    def test_windows_stay_aligned(self, mode, device):
+        x = torch.randn(4, 3, 12, 8, 8, device=device)
         f = ViewFactors(2, 2, mode)
         low, high = make_views(x, [f])
         g = torch.Generator().manual_seed(0)
         hw, lw, starts = window_pair(high, low, 2, 3, g)
         assert hw.shape == (4, 3, 6, 8, 8) and lw.shape == (4, 3, 3, 4, 4)
-        assert torch.allclose(f.apply(hw), lw, atol=1e-6)
+        assert torch.allclose(f.apply(hw), lw, **tolerances(device, atol=1e-6))
         for b in range(4):
             s = int(starts[b])
             assert torch.equal(lw[b], low[b, :, s : s + 3])
             assert torch.equal(hw[b], high[b, :, 2 * s : 2 * s + 6])
 
-    def test_given_starts_and_errors(self):
-        high, low = torch.randn(2, 3, 8, 4, 4), torch.randn(2, 3, 4, 2, 2)
+    def test_given_starts_and_errors(self, device):
+        high, low = torch.randn(2, 3, 8, 4, 4, device=device), torch.randn(2, 3, 4, 2, 2, device=device)
         hw, lw, s = window_pair(high, low, 2, 2, starts=torch.tensor([0, 2]))
         assert torch.equal(lw[1], low[1, :, 2:4]) and torch.equal(hw[1], high[1, :, 4:8])
         with pytest.raises(ValueError, match="starts"):
@@ -98,9 +100,9 @@ class TestWindowPair:
         extra=st.integers(0, 3),
         seed=st.integers(0, 1000),
     )
-    def test_window_arithmetic(self, t_low, ft, window, extra, seed):
+    def test_window_arithmetic(self, t_low, ft, window, extra, seed, device):
         t_high = t_low * ft + extra
-        high = torch.arange(t_high, dtype=torch.float32).view(1, 1, t_high, 1, 1).expand(3, 1, t_high, 1, 1)
+        high = torch.arange(t_high, dtype=torch.float32, device=device).view(1, 1, t_high, 1, 1).expand(3, 1, t_high, 1, 1)
         low = high[:, :, ::ft][:, :, :t_low]
         length = min(t_low, t_high // ft)
         if window > length:
@@ -111,4 +113,4 @@ class TestWindowPair:
         assert ((starts >= 0) & (starts <= length - window)).all()
         # Each low frame is the first of its f_t high frames; the high window is contiguous.
         assert torch.equal(hw[:, :, ::ft], lw)
-        assert torch.equal(hw[:, 0, :, 0, 0], starts[:, None] * ft + torch.arange(window * ft))
+        assert torch.equal(hw[:, 0, :, 0, 0], (starts[:, None] * ft + torch.arange(window * ft)).to(device))

@@ -8,7 +8,7 @@ import json
 import pytest
 import torch
 
-from tests.helpers import missing_grads
+from tests.helpers import close, missing_grads
 from vidgan_blocks.discriminators import (
     DECOMPOSITIONS,
     PAPER_CONFIGS,
@@ -52,13 +52,14 @@ EXPECTED = {
 }
 
 
-def build(name: str, **kw) -> MultiDiscriminator:
+def build(name: str, device: torch.device | None = None, **kw) -> MultiDiscriminator:
     cfg = DiscriminatorConfig(name, k=K, factor_t=2, factor_s=2, **{**TINY, **kw})
-    return cfg.build(generator=torch.Generator().manual_seed(0))
+    d = cfg.build(generator=torch.Generator().manual_seed(0))
+    return d if device is None else d.to(device)
 
 
 def call(d: MultiDiscriminator, video: torch.Tensor, y=None, cond=None):
-    ctx = {"low_res": torch.randn(B, 3, T // 2, HW // 2, HW // 2)}
+    ctx = {"low_res": torch.randn(B, 3, T // 2, HW // 2, HW // 2, device=video.device)}
     if cond is not None:
         ctx["cond_frames"] = cond
     return d(video, y, **ctx)
@@ -92,10 +93,10 @@ def _steps(name: str, member: str) -> int:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 @pytest.mark.parametrize("mixed", [False, True])
-def test_output_shapes(name, mixed):
-    d = build(name, mixed_projection=mixed)
+def test_output_shapes(name, mixed, device):
+    d = build(name, device, mixed_projection=mixed)
     with torch.no_grad():
-        out = call(d, torch.randn(B, 3, T, HW, HW))
+        out = call(d, torch.randn(B, 3, T, HW, HW, device=device))
     assert set(out) == set(EXPECTED[name])
     for member, o in out.items():
         assert o.shape == ((B, B, _steps(name, member)) if mixed else (B,)), member
@@ -103,10 +104,11 @@ def test_output_shapes(name, mixed):
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_every_parameter_gets_a_gradient(name):
+def test_every_parameter_gets_a_gradient(name, device):
     mixed = name in ("trivd_faster", "trivd_stronger", "mocogan_like", "cropped")
-    d = build(name, mixed_projection=mixed)
-    real, fake = torch.randn(B, 3, T, HW, HW), torch.randn(B, 3, T, HW, HW, requires_grad=True)
+    d = build(name, device, mixed_projection=mixed)
+    real = torch.randn(B, 3, T, HW, HW, device=device)
+    fake = torch.randn(B, 3, T, HW, HW, device=device, requires_grad=True)
     out_real, out_fake = call(d, real), call(d, fake)
     # The hinge terms alone can cancel exactly (e.g. the head bias gets -1/N from every real
     # and +1/N from every fake output inside the margins), so add a squared term as a probe.
@@ -118,22 +120,22 @@ def test_every_parameter_gets_a_gradient(name):
 
 
 @pytest.mark.parametrize("name", ["dvd_gan", "trivd_stronger", "cascade_level"])
-def test_class_conditional(name):
-    d = build(name, num_classes=5)
-    y = torch.tensor([4, 1])
-    out = call(d, torch.randn(B, 3, T, HW, HW), y)
+def test_class_conditional(name, device):
+    d = build(name, device, num_classes=5)
+    y = torch.tensor([4, 1], device=device)
+    out = call(d, torch.randn(B, 3, T, HW, HW, device=device), y)
     assert all(v.shape == (B,) for v in out.values())
     (g_hinge_loss(out) + sum(o.square().mean() for o in out.values())).backward()
     assert missing_grads(d) == []
     with pytest.raises(ValueError, match="labels"):
-        call(d, torch.randn(B, 3, T, HW, HW))
+        call(d, torch.randn(B, 3, T, HW, HW, device=device))
 
 
 @pytest.mark.parametrize("name", ["dvd_gan_fp", "trivd_stronger"])
-def test_frame_conditioning_prepends_for_every_member(name):
-    d = build(name, frame_conditioning=True, reduce="none").eval()
+def test_frame_conditioning_prepends_for_every_member(name, device):
+    d = build(name, device, frame_conditioning=True, reduce="none").eval()
     assert d.frame_conditioning
-    cond, future = torch.randn(B, 3, 2, HW, HW), torch.randn(B, 3, T - 2, HW, HW)
+    cond, future = torch.randn(B, 3, 2, HW, HW, device=device), torch.randn(B, 3, T - 2, HW, HW, device=device)
     whole = torch.cat([cond, future], dim=2)
     for gen_state_owner in [m for m in d.discriminators.values() if m.generator is not None][:1]:
         gen_state_owner.generator.manual_seed(7)
@@ -144,18 +146,18 @@ def test_frame_conditioning_prepends_for_every_member(name):
     ref = d(whole)
     assert out.keys() == ref.keys()
     for key in out:
-        torch.testing.assert_close(out[key], ref[key])
+        close(out[key], ref[key], device)
         if key != "spatial":
             assert out[key].shape[-1] == T  # the conditioning frames are scored too
 
 
-def test_random_draws_are_reproducible_with_a_seeded_generator():
-    video = torch.randn(B, 3, T, HW, HW)
+def test_random_draws_are_reproducible_with_a_seeded_generator(device):
+    video = torch.randn(B, 3, T, HW, HW, device=device)
     for name in ["spatial", "cropped"]:
         g1, g2 = torch.Generator().manual_seed(9), torch.Generator().manual_seed(9)
-        a = trivd_stronger(generator=g1, k=K, **TINY)[name]
-        b = trivd_stronger(generator=g2, k=K, **TINY)[name]
-        torch.testing.assert_close(a.view(video), b.view(video))
+        a = trivd_stronger(generator=g1, k=K, **TINY).to(device)[name]
+        b = trivd_stronger(generator=g2, k=K, **TINY).to(device)[name]
+        close(a.view(video), b.view(video), device)
         views = [a.view(video) for _ in range(6)]
         assert any(not torch.equal(views[0], v) for v in views[1:])  # the generator advances
 

@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from tests.helpers import close, gradcheck
 from vidgan_blocks.blocks import DBlock, DBlock3d
 from vidgan_blocks.discriminators import DiscriminatorTrunk, ScoreHead
 from vidgan_blocks.layers import freeze_spectral_norm
@@ -30,24 +31,24 @@ def test_layout_follows_the_multipliers(multipliers, blocks_3d):
 
 
 @pytest.mark.parametrize("shape", [(2, 3, 1, 4, 4), (1, 3, 5, 8, 4), (3, 3, 2, 12, 8)])
-def test_output_is_sum_over_space_of_relu_features(shape):
-    trunk = DiscriminatorTrunk(3, 2, (1, 2, 3), blocks_3d=1, sn=False)
-    x = torch.randn(shape)
+def test_output_is_sum_over_space_of_relu_features(shape, device):
+    trunk = DiscriminatorTrunk(3, 2, (1, 2, 3), blocks_3d=1, sn=False).to(device)
+    x = torch.randn(shape, device=device)
     out = trunk(x)
     assert out.shape == (shape[0], 6, shape[2])
     ref = F.relu(trunk.blocks(x)).sum(dim=(3, 4))
-    torch.testing.assert_close(out, ref)
+    close(out, ref, device)
     assert (out >= 0).all()
 
 
-def test_frames_are_independent_after_the_3d_blocks():
+def test_frames_are_independent_after_the_3d_blocks(device):
     """With no 3D block, frame t's features depend on frame t only."""
-    trunk = DiscriminatorTrunk(3, 2, (1, 2), blocks_3d=0, sn=False)
-    x = torch.randn(2, 3, 4, 8, 8)
+    trunk = DiscriminatorTrunk(3, 2, (1, 2), blocks_3d=0, sn=False).to(device)
+    x = torch.randn(2, 3, 4, 8, 8, device=device)
     y = x.clone()
-    y[:, :, 3] = torch.randn(2, 3, 8, 8)
+    y[:, :, 3] = torch.randn(2, 3, 8, 8, device=device)
     a, b = trunk(x), trunk(y)
-    torch.testing.assert_close(a[..., :3], b[..., :3])
+    close(a[..., :3], b[..., :3], device)
     assert not torch.allclose(a[..., 3], b[..., 3])
 
 
@@ -65,11 +66,11 @@ def test_trunk_rejects_bad_inputs():
         DiscriminatorTrunk(3, 2, ())
 
 
-def test_gradcheck_float64():
+def test_gradcheck_float64(device):
     trunk = DiscriminatorTrunk(3, 1, (1, 2), blocks_3d=1).double()
-    freeze_spectral_norm(trunk)
-    x = torch.randn(1, 3, 2, 2, 2, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(trunk, (x,), eps=1e-6, atol=1e-4, fast_mode=True)
+    freeze_spectral_norm(trunk).to(device)
+    x = torch.randn(1, 3, 2, 2, 2, dtype=torch.float64, device=device, requires_grad=True)
+    assert gradcheck(trunk, (x,), device, eps=1e-6, atol=1e-4, fast_mode=True)
 
 
 # --------------------------------------------------------------------------- heads
@@ -87,29 +88,29 @@ def _projection_by_hand(head: ScoreHead, h: torch.Tensor, y: torch.Tensor | None
 
 @pytest.mark.parametrize("num_classes", [None, 3])
 @pytest.mark.parametrize("reduce", ["sum", "mean", "none"])
-def test_projection_head_scores_every_step_then_reduces(num_classes, reduce):
-    head = ScoreHead(5, num_classes, reduce=reduce).eval()
-    h = torch.randn(4, 5, 3)
-    y = torch.tensor([0, 2, 1, 2]) if num_classes else None
+def test_projection_head_scores_every_step_then_reduces(num_classes, reduce, device):
+    head = ScoreHead(5, num_classes, reduce=reduce).eval().to(device)
+    h = torch.randn(4, 5, 3, device=device)
+    y = torch.tensor([0, 2, 1, 2], device=device) if num_classes else None
     out = head(h, y)
     ref = _projection_by_hand(head, h, y)
     ref = {"sum": ref.sum(1), "mean": ref.mean(1), "none": ref}[reduce]
-    torch.testing.assert_close(out, ref)
+    close(out, ref, device)
 
 
 @pytest.mark.parametrize("num_classes", [None, 3])
-def test_mixed_projection_matches_eq15_by_hand(num_classes):
-    head = ScoreHead(4, num_classes, mixed_projection=True).eval()
+def test_mixed_projection_matches_eq15_by_hand(num_classes, device):
+    head = ScoreHead(4, num_classes, mixed_projection=True).eval().to(device)
     b, t = 3, 2
-    h = torch.randn(b, 4, t)
-    y = torch.tensor([2, 0, 1]) if num_classes else None
+    h = torch.randn(b, 4, t, device=device)
+    y = torch.tensor([2, 0, 1], device=device) if num_classes else None
     out = head(h, y)
     assert out.shape == (b, b, t)
     w = head.head.linear.weight[0].detach()
     c = head.head.linear.bias[0].detach()
     emb = head.head.embed.weight.detach()
-    labels = y if y is not None else torch.zeros(b, dtype=torch.long)
-    ref = torch.empty(b, b, t)
+    labels = y if y is not None else torch.zeros(b, dtype=torch.long, device=device)
+    ref = torch.empty(b, b, t)  # filled with Python floats: on the CPU
     h = h.detach()
     for i in range(b):
         for j in range(b):
@@ -117,7 +118,7 @@ def test_mixed_projection_matches_eq15_by_hand(num_classes):
                 r_x = float(w @ h[i, :, s] + c)
                 r_xy = sum(float(emb[labels[j]] @ h[j, :, s2]) for s2 in range(t))
                 ref[i, j, s] = r_x + r_xy
-    torch.testing.assert_close(out, ref, rtol=1e-5, atol=1e-5)
+    close(out, ref, device, rtol=1e-5, atol=1e-5)
 
 
 def test_head_rejects_bad_inputs():

@@ -1,4 +1,4 @@
-"""Every paper configuration: at paper width on the meta device, at tiny width on CPU; configs as JSON."""
+"""Every paper configuration: at paper width on the meta device, at tiny width on the test device; configs as JSON."""
 
 from __future__ import annotations
 
@@ -69,14 +69,17 @@ for name in BUILDERS:
         TINY[name] = {"ch": 1, "base_size": 1, "frames": TINY_FRAMES}
 
 
-def _inputs(g, batch: int, frames: int | None = None):
+def _inputs(g, batch: int, frames: int | None = None, device: torch.device | None = None):
+    """Noise, labels, context and output length for ``g`` (``device=None``: the default or ambient device)."""
     cfg = g.config
-    z = torch.randn(batch, g.z_dim)
-    y = torch.randint(g.num_classes, (batch,)) if g.num_classes else None
+    z = torch.randn(batch, g.z_dim, device=device)
+    y = torch.randint(g.num_classes, (batch,), device=device) if g.num_classes else None
     if isinstance(g, UpsamplingGenerator):
-        return z, y, {"low_res": torch.rand(batch, 3, cfg.frames_in, g.low_size, g.low_size) * 2 - 1}, cfg.frames_in * cfg.factor_t
+        low = torch.rand(batch, 3, cfg.frames_in, g.low_size, g.low_size, device=device) * 2 - 1
+        return z, y, {"low_res": low}, cfg.frames_in * cfg.factor_t
     if isinstance(g, FramePredictionGenerator):
-        return z, y, {"cond_frames": torch.rand(batch, 3, cfg.cond_frames, g.resolution, g.resolution) * 2 - 1}, cfg.frames
+        cond = torch.rand(batch, 3, cfg.cond_frames, g.resolution, g.resolution, device=device) * 2 - 1
+        return z, y, {"cond_frames": cond}, cfg.frames
     if frames is not None:
         return z, y, {"frames": frames}, frames
     return z, y, {}, cfg.frames
@@ -102,9 +105,9 @@ def test_paper_width_on_meta(name):
 
 
 @pytest.mark.parametrize("name", sorted(BUILDERS))
-def test_tiny_width_on_cpu(name):
-    g = open_attention(BUILDERS[name](**TINY[name]))
-    z, y, ctx, t = _inputs(g, 2, TINY_FRAMES)
+def test_tiny_width_on_device(name, device):
+    g = open_attention(BUILDERS[name](**TINY[name])).to(device)
+    z, y, ctx, t = _inputs(g, 2, TINY_FRAMES, device)
     v = g(z, y, **ctx)
     size = g.resolution
     assert v.shape == (2, 3, t, size, size) and size < EXPECTED[name][1]

@@ -7,6 +7,7 @@ import torch
 
 from tests.generators._toy import ToyUnit, open_attention
 from tests.generators._toy import missing_grads_except_pre_norm_bias
+from tests.helpers import close
 from vidgan_blocks.generators import (
     CascadeFirstLevelGenerator,
     DVDGenerator,
@@ -24,23 +25,23 @@ def tiny_dvd(**kw):
 
 @pytest.mark.parametrize("b,t", [(1, 1), (2, 3), (3, 2)])
 @pytest.mark.parametrize("upsample_last", [True, False])
-def test_dvd_shape_grid(b, t, upsample_last):
-    g = tiny_dvd(upsample_last_unit=upsample_last)
-    v = g(torch.randn(b, 6), torch.randint(3, (b,)), frames=t)
+def test_dvd_shape_grid(b, t, upsample_last, device):
+    g = tiny_dvd(upsample_last_unit=upsample_last).to(device)
+    v = g(torch.randn(b, 6, device=device), torch.randint(3, (b,), device=device), frames=t)
     size = 16 if upsample_last else 8
     assert v.shape == (b, 3, t, size, size)
     assert g.resolution == size
     assert torch.isfinite(v).all() and v.abs().max() <= 1
 
 
-def test_dvd_default_frames_and_ignored_context():
-    g = tiny_dvd()
-    assert g(torch.randn(2, 6), torch.tensor([0, 1]), unknown_context=1).shape[2] == 3
+def test_dvd_default_frames_and_ignored_context(device):
+    g = tiny_dvd().to(device)
+    assert g(torch.randn(2, 6, device=device), torch.tensor([0, 1], device=device), unknown_context=1).shape[2] == 3
 
 
-def test_dvd_every_parameter_gets_a_gradient():
-    g = open_attention(tiny_dvd())
-    g(torch.randn(2, 6), torch.tensor([0, 2])).square().mean().backward()
+def test_dvd_every_parameter_gets_a_gradient(device):
+    g = open_attention(tiny_dvd()).to(device)
+    g(torch.randn(2, 6, device=device), torch.tensor([0, 2], device=device)).square().mean().backward()
     assert missing_grads_except_pre_norm_bias(g) == []
 
 
@@ -57,26 +58,26 @@ def test_dvd_layout_follows_dvd_gan():
         assert u.blocks[0].out_channels == u.out_channels
 
 
-def test_recurrent_channels_override_width():
+def test_recurrent_channels_override_width(device):
     g = DVDGenerator(2, (8, 4), ToyUnit, z_dim=4, recurrent_channels=12, attention=False, separable_attention=False)
     assert g.units[0].recurrent.hidden_channels == 12
     assert g.units[0].blocks[0].in_channels == 12
-    assert g(torch.randn(2, 4), frames=2).shape == (2, 3, 2, 8, 8)
+    assert g.to(device)(torch.randn(2, 4, device=device), frames=2).shape == (2, 3, 2, 8, 8)
 
 
-def test_frame_conv_restores_width():
+def test_frame_conv_restores_width(device):
     g = DVDGenerator(2, (4, 4), ToyUnit, z_dim=4, recurrent_channels=6, frame_conv=True, attention=False, separable_attention=False)
     assert g.units[0].frame_conv.in_channels == 6 and g.units[0].frame_conv.out_channels == 8
-    assert g(torch.randn(1, 4), frames=2).shape == (1, 3, 2, 8, 8)
+    assert g.to(device)(torch.randn(1, 4, device=device), frames=2).shape == (1, 3, 2, 8, 8)
 
 
-def test_cascade_first_level_layout():
-    g = CascadeFirstLevelGenerator(2, (8, 8, 4, 2), ToyUnit, z_dim=5, frames=2)
+def test_cascade_first_level_layout(device):
+    g = CascadeFirstLevelGenerator(2, (8, 8, 4, 2), ToyUnit, z_dim=5, frames=2).to(device)
     assert isinstance(g, DVDGenerator)
     assert all(u.recurrent is not None for u in g.units)
     assert all(u.attention is None and u.late_attention is None for u in g.units)
     assert [u.upsample for u in g.units] == [True, True, False]
-    v = g(torch.randn(2, 5))
+    v = g(torch.randn(2, 5, device=device))
     assert v.shape == (2, 3, 2, 16, 16)
     v.mean().backward()
     assert missing_grads_except_pre_norm_bias(g) == []
@@ -95,40 +96,41 @@ def test_labels_are_validated():
         u(torch.randn(2, 6), torch.tensor([0, 1]))
 
 
-def test_dummy_class_defaults_to_zero():
-    g = tiny_dvd(num_classes=1).eval()
+def test_dummy_class_defaults_to_zero(device):
+    g = tiny_dvd(num_classes=1).eval().to(device)
     reset_frame_stats(g, 3)
-    z = torch.randn(2, 6)
-    torch.testing.assert_close(g(z), g(z, torch.zeros(2, dtype=torch.long)))
+    z = torch.randn(2, 6, device=device)
+    close(g(z), g(z, torch.zeros(2, dtype=torch.long, device=device)), device)
 
 
-def test_class_changes_output():
-    g = tiny_dvd()
-    z = torch.randn(1, 6).expand(2, 6)
-    v = g(z, torch.tensor([0, 1]))
+def test_class_changes_output(device):
+    g = tiny_dvd().to(device)
+    z = torch.randn(1, 6, device=device).expand(2, 6)
+    v = g(z, torch.tensor([0, 1], device=device))
     assert not torch.allclose(v[0], v[1])
 
 
-def test_reset_frame_stats_allows_eval_at_new_length():
-    g = tiny_dvd()
-    g(torch.randn(2, 6), torch.tensor([0, 1]))
+def test_reset_frame_stats_allows_eval_at_new_length(device):
+    g = tiny_dvd().to(device)
+    y = torch.tensor([0, 1], device=device)
+    g(torch.randn(2, 6, device=device), y)
     g.eval()
     with pytest.raises(ValueError, match="re-estimate"):
-        g(torch.randn(2, 6), torch.tensor([0, 1]), frames=5)
+        g(torch.randn(2, 6, device=device), y, frames=5)
     reset_frame_stats(g, 5)
     norms = [m for m in g.modules() if isinstance(m, FrameBatchNorm)]
     assert norms and all(m.frames == 5 for m in norms)
     g.train()
     with torch.no_grad():
-        g(torch.randn(2, 6), torch.tensor([0, 1]), frames=5)
+        g(torch.randn(2, 6, device=device), y, frames=5)
     g.eval()
-    assert g(torch.randn(2, 6), torch.tensor([0, 1]), frames=5).shape[2] == 5
+    assert g(torch.randn(2, 6, device=device), y, frames=5).shape[2] == 5
 
 
-def test_motion_fields_collects_kernels():
-    g = tiny_dvd()
+def test_motion_fields_collects_kernels(device):
+    g = tiny_dvd().to(device)
     assert g.motion_fields() == []
-    g(torch.randn(2, 6), torch.tensor([0, 1]), frames=4)
+    g(torch.randn(2, 6, device=device), torch.tensor([0, 1], device=device), frames=4)
     (k,) = g.motion_fields()
     assert k.shape == (2, 9, 4, 4, 4)
 

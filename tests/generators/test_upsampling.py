@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.generators._toy import missing_grads_except_pre_norm_bias
+from tests.helpers import close
 from vidgan_blocks.blocks import LowResSkip
 from vidgan_blocks.generators import UpsamplingGenerator, UpsamplingUnit, reset_frame_stats
 
@@ -18,58 +19,58 @@ def tiny(**kw):
     return UpsamplingGenerator(2, (4, 4, 2), **args)
 
 
-def test_sizes_follow_factors():
-    g = tiny()
+def test_sizes_follow_factors(device):
+    g = tiny().to(device)
     # Two units, the last one does not upsample: stem 8 / 2 = 4, output 8.
     assert (g.base_size, g.resolution, g.low_size) == (4, 8, 4)
-    v = g(torch.randn(2, 5), low_res=torch.rand(2, 3, 3, 4, 4) * 2 - 1)
+    v = g(torch.randn(2, 5, device=device), low_res=torch.rand(2, 3, 3, 4, 4, device=device) * 2 - 1)
     assert v.shape == (2, 3, 6, 8, 8)
     assert torch.isfinite(v).all() and v.abs().max() <= 1
 
 
 @pytest.mark.parametrize("fs,ft,low", [(2, 1, 4), (4, 2, 2), (2, 3, 8)])
-def test_shape_grid(fs, ft, low):
-    g = UpsamplingGenerator(2, (4, 2, 2), z_dim=3, low_size=low, factor_s=fs, factor_t=ft)
-    v = g(torch.randn(1, 3), low_res=torch.randn(1, 3, 2, low, low))
+def test_shape_grid(fs, ft, low, device):
+    g = UpsamplingGenerator(2, (4, 2, 2), z_dim=3, low_size=low, factor_s=fs, factor_t=ft).to(device)
+    v = g(torch.randn(1, 3, device=device), low_res=torch.randn(1, 3, 2, low, low, device=device))
     assert v.shape == (1, 3, 2 * ft, low * fs, low * fs)
 
 
-def test_longer_input_gives_longer_output():
-    g = tiny()
-    window = g(torch.randn(2, 5), low_res=torch.randn(2, 3, 2, 4, 4))
+def test_longer_input_gives_longer_output(device):
+    g = tiny().to(device)
+    window = g(torch.randn(2, 5, device=device), low_res=torch.randn(2, 3, 2, 4, 4, device=device))
     # Per-step statistics are re-estimated at the new length (standing statistics), then eval.
     reset_frame_stats(g, 16)
     with torch.no_grad():
-        g(torch.randn(2, 5), low_res=torch.randn(2, 3, 8, 4, 4))
+        g(torch.randn(2, 5, device=device), low_res=torch.randn(2, 3, 8, 4, 4, device=device))
     g.eval()
-    full = g(torch.randn(2, 5), low_res=torch.randn(2, 3, 8, 4, 4))
+    full = g(torch.randn(2, 5, device=device), low_res=torch.randn(2, 3, 8, 4, 4, device=device))
     assert window.shape == (2, 3, 4, 8, 8) and full.shape == (2, 3, 16, 8, 8)
     assert torch.isfinite(full).all()
 
 
-def test_time_steps_independent_beyond_receptive_field():
+def test_time_steps_independent_beyond_receptive_field(device):
     """Per-frame BN: editing early input frames leaves far output frames unchanged (training mode)."""
-    g = tiny(factor_t=1)
-    z = torch.randn(3, 5)
-    low = torch.randn(3, 3, 12, 4, 4)
+    g = tiny(factor_t=1).to(device)
+    z = torch.randn(3, 5, device=device)
+    low = torch.randn(3, 3, 12, 4, 4, device=device)
     edited = low.clone()
-    edited[:, :, :2] = torch.randn(3, 3, 2, 4, 4)
+    edited[:, :, :2] = torch.randn(3, 3, 2, 4, 4, device=device)
     a, b = g(z, low_res=low), g(z, low_res=edited)
     # Each unit has one separable 3D block (two temporal convs of size 3): reach 2 frames per unit.
     reach = 2 * len(g.units)
-    torch.testing.assert_close(a[:, :, 2 + reach :], b[:, :, 2 + reach :])
+    close(a[:, :, 2 + reach :], b[:, :, 2 + reach :], device)
     assert not torch.allclose(a[:, :, :2], b[:, :, :2])
 
 
-def test_time_stats_not_pooled_over_time():
+def test_time_stats_not_pooled_over_time(device):
     """Statistics pooled over time would let a frame's edit reach every frame; check a plain reference."""
-    g = tiny(factor_t=1)
+    g = tiny(factor_t=1).to(device)
     norm = g.units[1].blocks[1].norm1
-    x = torch.randn(4, norm.num_features, 5, 2, 2)
+    x = torch.randn(4, norm.num_features, 5, 2, 2, device=device)
     x[:, :, 0] *= 100.0
-    y = norm(x, torch.zeros(4, norm.cond_dim))
+    y = norm(x, torch.zeros(4, norm.cond_dim, device=device))
     ref = (x - x.mean(dim=(0, 3, 4), keepdim=True)) / torch.sqrt(x.var(dim=(0, 3, 4), unbiased=False, keepdim=True) + norm.eps)
-    torch.testing.assert_close(y, ref, atol=1e-4, rtol=1e-4)
+    close(y, ref, device, atol=1e-4, rtol=1e-4)
 
 
 def test_no_skip_above_input_resolution():
@@ -82,24 +83,26 @@ def test_no_skip_above_input_resolution():
             assert isinstance(s, LowResSkip)
 
 
-def test_skip_adds_resized_input():
+def test_skip_adds_resized_input(device):
     """With zero conditional features the skip is exactly the 1x1 projection of the repeated input."""
-    unit = UpsamplingUnit(4, 4, 3, size=2, low_size=4, num_blocks=1, upsample=False, sn=False)
-    low = torch.randn(1, 3, 2, 4, 4)
-    x = torch.randn(1, 4, 4, 2, 2)
-    cond = torch.randn(1, 3)
+    unit = UpsamplingUnit(4, 4, 3, size=2, low_size=4, num_blocks=1, upsample=False, sn=False).to(device)
+    low = torch.randn(1, 3, 2, 4, 4, device=device)
+    x = torch.randn(1, 4, 4, 2, 2, device=device)
+    cond = torch.randn(1, 3, device=device)
     full = unit(x, low, cond)
     h = unit.blocks[0](x, cond) + unit.skips[0](low, (4, 2, 2))
     ref = unit.blocks[1](h, cond) + unit.skips[1](low, (4, 2, 2))
-    torch.testing.assert_close(full, ref)
+    close(full, ref, device)
     near = low[:, :, :, ::2, ::2].repeat_interleave(2, dim=2)  # nearest 2x downsample, repeat x2 in time
     w = unit.skips[0].proj.weight[:, :, 0, 0, 0]
-    torch.testing.assert_close(unit.skips[0](low, (4, 2, 2)), torch.einsum("oc,bcthw->bothw", w, near) + unit.skips[0].proj.bias.view(1, -1, 1, 1, 1))
+    close(unit.skips[0](low, (4, 2, 2)), torch.einsum("oc,bcthw->bothw", w, near) + unit.skips[0].proj.bias.view(1, -1, 1, 1, 1),
+          device)
 
 
-def test_every_parameter_gets_a_gradient():
-    g = tiny(num_classes=2, class_dim=3)
-    g(torch.randn(2, 5), torch.tensor([0, 1]), low_res=torch.randn(2, 3, 2, 4, 4)).square().mean().backward()
+def test_every_parameter_gets_a_gradient(device):
+    g = tiny(num_classes=2, class_dim=3).to(device)
+    g(torch.randn(2, 5, device=device), torch.tensor([0, 1], device=device),
+      low_res=torch.randn(2, 3, 2, 4, 4, device=device)).square().mean().backward()
     assert missing_grads_except_pre_norm_bias(g) == []
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from tests.helpers import close, gradcheck
 from vidgan_blocks.layers import (
     SNConv1d,
     SNConv2d,
@@ -32,8 +33,8 @@ def top_singular_value(w: torch.Tensor) -> float:
         lambda: SNEmbedding(5, 8),
     ],
 )
-def test_power_iteration_converges_to_unit_sigma(layer):
-    m = layer()
+def test_power_iteration_converges_to_unit_sigma(layer, device):
+    m = layer().to(device)
     assert has_spectral_norm(m)
     with torch.no_grad():
         m.parametrizations.weight.original.mul_(3.7)
@@ -43,19 +44,19 @@ def test_power_iteration_converges_to_unit_sigma(layer):
     assert top_singular_value(m.weight) == pytest.approx(1.0, rel=1e-3)
 
 
-def test_orthogonal_init_and_switch():
-    m = SNLinear(8, 8, sn=False)
+def test_orthogonal_init_and_switch(device):
+    m = SNLinear(8, 8, sn=False).to(device)
     assert not has_spectral_norm(m)
-    torch.testing.assert_close(m.weight @ m.weight.T, torch.eye(8), atol=1e-5, rtol=0)
+    close(m.weight @ m.weight.T, torch.eye(8, device=device), device, atol=1e-5, rtol=0)
     assert torch.count_nonzero(m.bias) == 0
-    conv = orthogonal_init_(torch.nn.Conv2d(2, 3, 3))
+    conv = orthogonal_init_(torch.nn.Conv2d(2, 3, 3)).to(device)
     flat = conv.weight.reshape(3, -1)
-    torch.testing.assert_close(flat @ flat.T, torch.eye(3), atol=1e-5, rtol=0)
+    close(flat @ flat.T, torch.eye(3, device=device), device, atol=1e-5, rtol=0)
 
 
-def test_cache_runs_one_power_iteration_per_block():
-    m = SNConv2d(3, 4, 3, padding=1)
-    x = torch.randn(2, 3, 5, 5)
+def test_cache_runs_one_power_iteration_per_block(device):
+    m = SNConv2d(3, 4, 3, padding=1).to(device)
+    x = torch.randn(2, 3, 5, 5, device=device)
     u0 = m.parametrizations.weight[0]._u.clone()
     with spectral_norm_cache():
         y1 = m(x)
@@ -65,29 +66,29 @@ def test_cache_runs_one_power_iteration_per_block():
         (y1.sum() + y2.sum()).backward()
     assert not torch.equal(u0, u1)
     assert torch.equal(u1, u2)
-    torch.testing.assert_close(y1, y2)
+    close(y1, y2, device)
     assert m.parametrizations.weight.original.grad is not None
 
 
-def test_uncached_calls_advance_u_each_time():
-    m = SNConv2d(3, 4, 3, padding=1)
-    x = torch.randn(2, 3, 5, 5)
+def test_uncached_calls_advance_u_each_time(device):
+    m = SNConv2d(3, 4, 3, padding=1).to(device)
+    x = torch.randn(2, 3, 5, 5, device=device)
     m(x)
     u1 = m.parametrizations.weight[0]._u.clone()
     m(x)
     assert not torch.equal(u1, m.parametrizations.weight[0]._u)
 
 
-def test_freeze_keeps_u_fixed_but_not_module_mode():
-    net = torch.nn.Sequential(SNConv2d(3, 4, 3, padding=1), torch.nn.BatchNorm2d(4))
+def test_freeze_keeps_u_fixed_but_not_module_mode(device):
+    net = torch.nn.Sequential(SNConv2d(3, 4, 3, padding=1), torch.nn.BatchNorm2d(4)).to(device)
     freeze_spectral_norm(net)
     assert net.training and net[1].training
     u = net[0].parametrizations.weight[0]._u.clone()
-    net(torch.randn(2, 3, 4, 4))
+    net(torch.randn(2, 3, 4, 4, device=device))
     assert torch.equal(u, net[0].parametrizations.weight[0]._u)
 
 
-def test_gradcheck_frozen():
-    m = freeze_spectral_norm(SNConv2d(2, 3, 3, padding=1).double())
-    x = torch.randn(1, 2, 4, 4, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(m, (x,))
+def test_gradcheck_frozen(device):
+    m = freeze_spectral_norm(SNConv2d(2, 3, 3, padding=1).double()).to(device)
+    x = torch.randn(1, 2, 4, 4, dtype=torch.float64, device=device, requires_grad=True)
+    assert gradcheck(m, (x,), device)

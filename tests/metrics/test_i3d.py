@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from safetensors.torch import save_file
 
+from tests.helpers import tolerances
 from vidgan_blocks.metrics import I3D, I3D_WEIGHTS_ENV, file_sha256, load_i3d
 from vidgan_blocks.metrics.i3d import _same_pad
 
@@ -123,34 +124,35 @@ def test_refuses_pickled_code(tmp_path):
 
 
 @pytest.mark.parametrize("t,h,w", [(1, 16, 16), (4, 24, 20), (9, 33, 40)])
-def test_output_shapes(t, h, w):
-    model = I3D(num_classes=7, width=0.125).eval()
-    out = model(torch.rand(2, 3, t, h, w) * 2 - 1)
+def test_output_shapes(t, h, w, device):
+    model = I3D(num_classes=7, width=0.125).eval().to(device)
+    out = model(torch.rand(2, 3, t, h, w, device=device) * 2 - 1)
     assert out.logits.shape == (2, 7)
     assert out.features.shape == (2, model.feature_dim) == (2, 128)
     assert torch.isfinite(out.logits).all()
 
 
-def test_features_are_the_port_pooling_and_logits_are_linear():
-    model = I3D(num_classes=5, width=0.125).eval()
+def test_features_are_the_port_pooling_and_logits_are_linear(device):
+    model = I3D(num_classes=5, width=0.125).eval().to(device)
     seen = {}
     model.Mixed_5c.register_forward_hook(lambda m, i, o: seen.setdefault("map", o))
-    out = model(torch.rand(2, 3, 16, 224, 224) * 2 - 1)
+    out = model(torch.rand(2, 3, 16, 224, 224, device=device) * 2 - 1)
     fmap = seen["map"]
     assert fmap.shape[2:] == (2, 7, 7)  # one 2x7x7 window, as in the port at 16x224x224
-    assert torch.allclose(out.features, fmap.mean(dim=(2, 3, 4)), atol=1e-6)
+    assert torch.allclose(out.features, fmap.mean(dim=(2, 3, 4)), **tolerances(device, atol=1e-6))
     w = model.logits.conv3d.weight.flatten(1)
-    assert torch.allclose(out.logits, out.features @ w.T + model.logits.conv3d.bias, atol=1e-5)
+    assert torch.allclose(out.logits, out.features @ w.T + model.logits.conv3d.bias, **tolerances(device, atol=1e-5))
 
 
-def test_batch_size_independence_in_eval():
-    model = I3D(width=0.125).eval()
-    x = torch.rand(4, 3, 8, 32, 32) * 2 - 1
+def test_batch_size_independence_in_eval(device):
+    model = I3D(width=0.125).eval().to(device)
+    x = torch.rand(4, 3, 8, 32, 32, device=device) * 2 - 1
     full = model(x)
+    tol = tolerances(device, atol=1e-5)
     for i in range(4):
         one = model(x[i : i + 1])
-        assert torch.allclose(full.logits[i], one.logits[0], atol=1e-5)
-        assert torch.allclose(full.features[i], one.features[0], atol=1e-5)
+        assert torch.allclose(full.logits[i], one.logits[0], **tol)
+        assert torch.allclose(full.features[i], one.features[0], **tol)
 
 
 def test_input_guard():
@@ -173,27 +175,28 @@ def test_same_padding_arithmetic(n, k, s):
     assert out == math.ceil(n / s)
 
 
-def test_folded_batch_norm_equals_conv_then_bn():
-    model = I3D(width=0.125).eval()
+def test_folded_batch_norm_equals_conv_then_bn(device):
+    model = I3D(width=0.125).eval().to(device)
     unit = model.Mixed_4b.b1b
     with torch.no_grad():
         unit.bn.running_mean.uniform_(-0.5, 0.5)
         unit.bn.running_var.uniform_(0.5, 2.0)
         unit.bn.weight.uniform_(0.5, 1.5)
         unit.bn.bias.uniform_(-0.2, 0.2)
-        x = torch.randn(2, unit.conv3d.in_channels, 3, 6, 5)
+        x = torch.randn(2, unit.conv3d.in_channels, 3, 6, 5, device=device)
         ref = torch.relu(torch.nn.functional.batch_norm(
             unit.conv3d(x), unit.bn.running_mean, unit.bn.running_var, unit.bn.weight, unit.bn.bias,
             training=False, eps=unit.bn.eps,
         ))  # fmt: skip
-        assert torch.allclose(unit(x), ref, atol=1e-5)
+        assert torch.allclose(unit(x), ref, **tolerances(device, atol=1e-5))
 
 
-def test_channels_last_does_not_change_results():
-    model = I3D(width=0.125).eval()
-    x = torch.rand(2, 3, 6, 24, 24) * 2 - 1
+def test_channels_last_does_not_change_results(device):
+    model = I3D(width=0.125).eval().to(device)
+    x = torch.rand(2, 3, 6, 24, 24, device=device) * 2 - 1
     with torch.no_grad():
         a = model(x)
         model.channels_last = False
         b = model(x)
-    assert torch.allclose(a.logits, b.logits, atol=1e-5) and torch.allclose(a.features, b.features, atol=1e-5)
+    tol = tolerances(device, atol=1e-5)
+    assert torch.allclose(a.logits, b.logits, **tol) and torch.allclose(a.features, b.features, **tol)

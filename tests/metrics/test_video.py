@@ -1,4 +1,4 @@
-"""FVD / I3D FID / IS / KID against plain computations on the same I3D outputs."""
+"""FVD / I3D FID / IS / KID against plain computations on the same I3D outputs (the network on the test device)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.helpers import tolerances
 from vidgan_blocks.metrics import (
     I3D,
     Preprocess,
@@ -25,9 +26,10 @@ TINY = Preprocess("tiny", size=32)
 
 
 @pytest.fixture(scope="module")
-def net() -> I3D:
+def net(device) -> I3D:
+    """A random quarter-width I3D on the test device; the metric functions follow its device."""
     torch.manual_seed(0)
-    return I3D(num_classes=10, width=0.125).eval()
+    return I3D(num_classes=10, width=0.125).eval().to(device)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +42,7 @@ def clips() -> tuple[torch.Tensor, torch.Tensor]:
 
 def direct(net: I3D, x: torch.Tensor):
     with torch.no_grad():
-        return net(preprocess_video(x, TINY))
+        return net(preprocess_video(x.to(next(net.parameters()).device), TINY))
 
 
 def test_fvd_and_fid_are_frechet_of_logits_and_pool(net, clips):
@@ -48,7 +50,7 @@ def test_fvd_and_fid_are_frechet_of_logits_and_pool(net, clips):
     r, f = direct(net, real), direct(net, fake)
 
     def ref(a, b):
-        a, b = a.double().numpy(), b.double().numpy()
+        a, b = a.double().cpu().numpy(), b.double().cpu().numpy()
         return frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))
 
     got = fvd(real, fake, i3d=net, preprocess=TINY, batch_size=3)
@@ -62,26 +64,29 @@ def test_identical_sets_give_zero(net, clips):
     assert fvd(real, real, i3d=net, preprocess=TINY).value == pytest.approx(0.0, abs=1e-6)
 
 
-def test_streamed_batches_equal_one_tensor(net, clips):
+def test_streamed_batches_equal_one_tensor(net, clips, device):
     real, _ = clips
     a = extract_i3d_features(real, net, preprocess=TINY, batch_size=8)
     b = extract_i3d_features(iter([real[:3], real[3:5], real[5:]]), net, preprocess=TINY)
     assert a.count == b.count == 8 and a.frames == 6
-    assert torch.allclose(a.logits_stats.covariance(), b.logits_stats.covariance(), atol=1e-8)
-    assert torch.allclose(a.pool, b.pool, atol=1e-5)
+    # float64 statistics of float32 network outputs: the outputs' device tolerance applies
+    cov = tolerances(device, torch.float32, atol=1e-8)
+    assert torch.allclose(a.logits_stats.covariance(), b.logits_stats.covariance(), **cov)
+    assert torch.allclose(a.pool, b.pool, **tolerances(device, atol=1e-5))
 
 
-def test_inception_score_matches_plain_formula(net, clips):
+def test_inception_score_matches_plain_formula(net, clips, device):
     _, fake = clips
     logits = direct(net, fake).logits.double()
     p = logits.softmax(1)
     kl = (p * (p.log() - p.mean(0, keepdim=True).log())).sum(1).mean()
     got = i3d_inception_score(fake, i3d=net, splits=1, shuffle=False, preprocess=TINY)
-    assert got.value == pytest.approx(math.exp(float(kl)), rel=1e-5)
+    tol = tolerances(device, rtol=1e-5)
+    assert got.value == pytest.approx(math.exp(float(kl)), rel=tol.get("rtol"), abs=tol.get("atol"))
     assert got.protocol["splits"] == 1 and got.protocol["clips"] == 8
 
 
-def test_kid_matches_plain_unbiased_mmd(net, clips):
+def test_kid_matches_plain_unbiased_mmd(net, clips, device):
     real, fake = clips
     x, y = direct(net, real).logits.double(), direct(net, fake).logits.double()
     d, m = x.shape[1], x.shape[0]
@@ -93,7 +98,8 @@ def test_kid_matches_plain_unbiased_mmd(net, clips):
     ref = (kxx.sum() - kxx.diag().sum()) / (m * (m - 1)) + (kyy.sum() - kyy.diag().sum()) / (m * (m - 1))
     ref -= 2 * kxy.mean()
     got = i3d_kid(real, fake, i3d=net, subsets=3, subset_size=8, preprocess=TINY)
-    assert got.value == pytest.approx(float(ref), rel=1e-3, abs=1e-6)
+    tol = tolerances(device, rtol=1e-3, atol=1e-6)
+    assert got.value == pytest.approx(float(ref), rel=tol["rtol"], abs=tol["atol"])
     assert got.std == pytest.approx(0.0, abs=1e-6)  # every subset is the whole set
 
 
@@ -110,13 +116,14 @@ def test_evaluate_records_the_protocol(net, clips):
     assert scores["fvd"].to_dict()["value"] == scores["fvd"].value
 
 
-def test_reused_features_and_frames_option(net, clips):
+def test_reused_features_and_frames_option(net, clips, device):
     real, fake = clips
     r = extract_i3d_features(real, net, preprocess=TINY, frames=4)
     f = extract_i3d_features(fake, net, preprocess=TINY, frames=4)
     assert r.frames == 4
     direct_value = fvd(real[:, :, :4], fake[:, :, :4], i3d=net, preprocess=TINY).value
-    assert fvd(r, f).value == pytest.approx(direct_value, rel=1e-6)
+    tol = tolerances(device, rtol=1e-6)
+    assert fvd(r, f).value == pytest.approx(direct_value, rel=tol.get("rtol"), abs=tol.get("atol"))
     with pytest.raises(ValueError, match="same protocol"):
         fvd(r, extract_i3d_features(fake, net, preprocess=TINY, frames=5))
     with pytest.raises(ValueError, match="at least 7 frames"):

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.helpers import close, gradcheck
 from vidgan_blocks.ops import (
     RandomCrop,
     SampleFrames,
@@ -26,54 +27,54 @@ from vidgan_blocks.ops import (
 )
 
 
-def video(b=2, c=3, t=6, h=8, w=8, dtype=torch.float32):
-    return torch.randn(b, c, t, h, w, dtype=dtype)
+def video(b=2, c=3, t=6, h=8, w=8, dtype=torch.float32, device=None):
+    return torch.randn(b, c, t, h, w, dtype=dtype, device=device)
 
 
 class TestSpatialDownsample:
     @pytest.mark.parametrize("mode", ["bilinear", "nearest", "avg"])
     @pytest.mark.parametrize("shape", [(1, 3, 1, 4, 4), (2, 5, 3, 8, 12), (3, 1, 7, 16, 8)])
     @pytest.mark.parametrize("factor", [1, 2, 4])
-    def test_shapes(self, mode, shape, factor):
-        x = torch.randn(*shape)
+    def test_shapes(self, mode, shape, factor, device):
+        x = torch.randn(*shape, device=device)
         y = spatial_downsample(x, factor, mode)
         b, c, t, h, w = shape
         assert y.shape == (b, c, t, h // factor, w // factor)
 
-    def test_nearest_is_top_left_indexing(self):
-        x = video()
+    def test_nearest_is_top_left_indexing(self, device):
+        x = video(device=device)
         torch.testing.assert_close(spatial_downsample(x, 2, "nearest"), x[..., ::2, ::2])
 
-    def test_avg_is_block_mean(self):
-        x = video(h=4, w=4)
+    def test_avg_is_block_mean(self, device):
+        x = video(h=4, w=4, device=device)
         y = spatial_downsample(x, 2, "avg")
         ref = x.reshape(2, 3, 6, 2, 2, 2, 2).mean(dim=(4, 6))
-        torch.testing.assert_close(y, ref)
+        close(y, ref, device)
 
-    def test_bilinear_is_per_frame_antialiased_resize(self):
-        x = video(h=8, w=8)
+    def test_bilinear_is_per_frame_antialiased_resize(self, device):
+        x = video(h=8, w=8, device=device)
         y = spatial_downsample(x, 4, "bilinear")
         for t in range(x.shape[2]):
             ref = F.interpolate(x[:, :, t], size=(2, 2), mode="bilinear", antialias=True, align_corners=False)
-            torch.testing.assert_close(y[:, :, t], ref)
+            close(y[:, :, t], ref, device)
         # The anti-aliasing filter is a convex combination: values stay inside the input's range.
         y2 = spatial_downsample(x, 2, "bilinear")
         assert float(y2.max()) <= float(x.max()) + 1e-6 and float(y2.min()) >= float(x.min()) - 1e-6
 
-    def test_constant_video_is_preserved(self):
-        x = torch.full((1, 2, 3, 8, 8), 0.25)
+    def test_constant_video_is_preserved(self, device):
+        x = torch.full((1, 2, 3, 8, 8), 0.25, device=device)
         for mode in ("bilinear", "nearest", "avg"):
-            torch.testing.assert_close(spatial_downsample(x, 4, mode), torch.full((1, 2, 3, 2, 2), 0.25))
+            close(spatial_downsample(x, 4, mode), torch.full((1, 2, 3, 2, 2), 0.25, device=device), device)
 
     @pytest.mark.parametrize("mode", ["bilinear", "nearest", "avg"])
-    def test_module_matches_function(self, mode):
-        x = video()
+    def test_module_matches_function(self, mode, device):
+        x = video(device=device)
         torch.testing.assert_close(SpatialDownsample(2, mode)(x), spatial_downsample(x, 2, mode))
 
-    def test_gradcheck(self):
-        x = video(b=1, c=1, t=2, h=4, w=4, dtype=torch.float64).requires_grad_()
+    def test_gradcheck(self, device):
+        x = video(b=1, c=1, t=2, h=4, w=4, dtype=torch.float64, device=device).requires_grad_()
         for mode in ("bilinear", "avg", "nearest"):
-            assert torch.autograd.gradcheck(lambda v: spatial_downsample(v, 2, mode), (x,))
+            assert gradcheck(lambda v: spatial_downsample(v, 2, mode), (x,), device)
 
     def test_errors(self):
         with pytest.raises(ValueError, match=r"multiples of factor=3"):
@@ -89,8 +90,8 @@ class TestSpatialDownsample:
         with pytest.raises(TypeError, match="int"):
             spatial_downsample(video(), 2.0)  # type: ignore[arg-type]
 
-    def test_upsample_inverts_nearest(self):
-        x = video(h=4, w=4)
+    def test_upsample_inverts_nearest(self, device):
+        x = video(h=4, w=4, device=device)
         up = spatial_upsample(x, 2)
         assert up.shape == (2, 3, 6, 8, 8)
         torch.testing.assert_close(spatial_downsample(up, 2, "nearest"), x)
@@ -98,21 +99,21 @@ class TestSpatialDownsample:
 
 
 class TestTemporal:
-    def test_subsample_matches_indexing(self):
-        x = video(t=10)
+    def test_subsample_matches_indexing(self, device):
+        x = video(t=10, device=device)
         torch.testing.assert_close(temporal_subsample(x, 3, 1), x[:, :, [1, 4, 7]])
         torch.testing.assert_close(TemporalSubsample(3, 1)(x), temporal_subsample(x, 3, 1))
 
-    def test_repeat_matches_indexing(self):
-        x = video(t=3)
+    def test_repeat_matches_indexing(self, device):
+        x = video(t=3, device=device)
         y = temporal_repeat(x, 2)
         torch.testing.assert_close(y, x[:, :, [0, 0, 1, 1, 2, 2]])
         torch.testing.assert_close(TemporalRepeat(2)(x), y)
 
     @given(t=st.integers(1, 40), factor=st.integers(1, 8), data=st.data())
-    def test_frame_counts(self, t, factor, data):
+    def test_frame_counts(self, t, factor, data, device):
         offset = data.draw(st.integers(0, min(factor - 1, t - 1)))
-        x = torch.zeros(1, 1, t, 1, 1)
+        x = torch.zeros(1, 1, t, 1, 1, device=device)
         assert temporal_subsample(x, factor, offset).shape[2] == -(-(t - offset) // factor)
         assert temporal_repeat(x, factor).shape[2] == t * factor
         torch.testing.assert_close(temporal_subsample(temporal_repeat(x, factor), factor), x)
@@ -128,9 +129,9 @@ class TestTemporal:
 
 class TestSampleFrames:
     @given(t=st.integers(1, 20), data=st.data())
-    def test_distinct_sorted_in_range(self, t, data):
+    def test_distinct_sorted_in_range(self, t, data, device):
         k = data.draw(st.integers(1, t))
-        x = torch.arange(t, dtype=torch.float32).view(1, 1, t, 1, 1).expand(3, 1, t, 1, 1)
+        x = torch.arange(t, dtype=torch.float32, device=device).view(1, 1, t, 1, 1).expand(3, 1, t, 1, 1)
         y, idx = sample_frames(x, k, torch.Generator().manual_seed(t), return_indices=True)
         assert y.shape == (3, 1, k, 1, 1)
         for b in range(3):
@@ -138,8 +139,8 @@ class TestSampleFrames:
             assert frames == sorted(set(frames)) and len(frames) == k
             assert frames == idx[b].float().tolist()
 
-    def test_reproducible_and_matches_indexing(self):
-        x = video(t=9)
+    def test_reproducible_and_matches_indexing(self, device):
+        x = video(t=9, device=device)
         a, ia = sample_frames(x, 4, torch.Generator().manual_seed(3), return_indices=True)
         b, ib = sample_frames(x, 4, torch.Generator().manual_seed(3), return_indices=True)
         torch.testing.assert_close(a, b)
@@ -147,8 +148,8 @@ class TestSampleFrames:
         for s in range(2):
             torch.testing.assert_close(a[s], x[s][:, ia[s]])
 
-    def test_module(self):
-        x = video(t=9)
+    def test_module(self, device):
+        x = video(t=9, device=device)
         m = SampleFrames(4, torch.Generator().manual_seed(1))
         torch.testing.assert_close(m(x), sample_frames(x, 4, torch.Generator().manual_seed(1)))
 
@@ -159,9 +160,9 @@ class TestSampleFrames:
 
 class TestRandomCrop:
     @given(h=st.integers(1, 12), w=st.integers(1, 12), data=st.data())
-    def test_boxes_inside_frame(self, h, w, data):
+    def test_boxes_inside_frame(self, h, w, data, device):
         ch, cw = data.draw(st.integers(1, h)), data.draw(st.integers(1, w))
-        x = torch.randn(4, 1, 2, h, w)
+        x = torch.randn(4, 1, 2, h, w, device=device)
         y, boxes = random_crop(x, (ch, cw), torch.Generator().manual_seed(h * w), return_boxes=True)
         assert y.shape == (4, 1, 2, ch, cw)
         assert bool((boxes[:, 0] >= 0).all() and (boxes[:, 0] + ch <= h).all())
@@ -177,8 +178,8 @@ class TestRandomCrop:
         with pytest.raises(TypeError, match="pair"):
             random_crop(x, (1, 2, 3))  # type: ignore[arg-type]
 
-    def test_crops_differ_across_samples(self):
-        x = torch.arange(64.0).view(1, 1, 1, 8, 8).expand(16, 1, 1, 8, 8)
+    def test_crops_differ_across_samples(self, device):
+        x = torch.arange(64.0, device=device).view(1, 1, 1, 8, 8).expand(16, 1, 1, 8, 8)
         _, boxes = random_crop(x, 2, torch.Generator().manual_seed(0), return_boxes=True)
         assert len({tuple(b) for b in boxes.tolist()}) > 1
 
@@ -207,8 +208,8 @@ class TestWindows:
         starts = random_window_starts(2000, 10, 4, torch.Generator().manual_seed(0))
         assert set(starts.tolist()) == set(range(7))
 
-    def test_gather_matches_indexing(self):
-        x = video(t=10)
+    def test_gather_matches_indexing(self, device):
+        x = video(t=10, device=device)
         y = gather_windows(x, torch.tensor([2, 5]), 4)
         torch.testing.assert_close(y[0], x[0, :, 2:6])
         torch.testing.assert_close(y[1], x[1, :, 5:9])

@@ -1,4 +1,4 @@
-"""End-to-end run of recipes/cvg_kinetics.py at micro size: outputs exist and decode, and the run resumes."""
+"""End-to-end run of recipes/cvg_kinetics.py at micro size on the test device: outputs exist and decode, and the run resumes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import torch
 from PIL import Image
 
 from vidgan_blocks.data import read_video
@@ -16,10 +17,10 @@ ROOT = Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "recipes" / "cvg_kinetics.py"
 
 
-def run(out: Path, steps: str) -> subprocess.CompletedProcess:
+def run(out: Path, steps: str, device: torch.device) -> subprocess.CompletedProcess:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     return subprocess.run(
-        [sys.executable, str(RECIPE), "--out", str(out), "--steps", steps, "--threads", "1"],
+        [sys.executable, str(RECIPE), "--out", str(out), "--steps", steps, "--threads", "1", "--device", str(device)],
         capture_output=True, text=True, env=env, timeout=300, cwd=str(ROOT),
     )
 
@@ -28,9 +29,9 @@ def events(log: Path) -> list[dict]:
     return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
 
 
-def test_micro_run_writes_every_output_and_resumes(tmp_path):
+def test_micro_run_writes_every_output_and_resumes(tmp_path, device):
     out = tmp_path / "run"
-    first = run(out, "2,1")
+    first = run(out, "2,1", device)
     assert first.returncode == 0, first.stderr[-3000:]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["steps"] == {"level1": 2, "level2": 1}
@@ -50,7 +51,7 @@ def test_micro_run_writes_every_output_and_resumes(tmp_path):
             assert im.size[0] > 0
     assert set(summary["files"]["samples"]) >= {str(samples / f) for f in ("level1.mp4", "level2.mp4", "unrolled_long.mp4")}
 
-    second = run(out, "3,2")  # more steps: both levels continue from their checkpoints
+    second = run(out, "3,2", device)  # more steps: both levels continue from their checkpoints
     assert second.returncode == 0, second.stderr[-3000:]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["steps"] == {"level1": 3, "level2": 2}

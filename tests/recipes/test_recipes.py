@@ -28,9 +28,9 @@ MICRO = {
 
 
 @pytest.mark.parametrize("name", sorted(MICRO))
-def test_micro_run_end_to_end(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_micro_run_end_to_end(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, device: torch.device) -> None:
     out = tmp_path / "run"
-    argv = [str(RECIPES / f"{name}.py"), "--out", str(out), "--device", "cpu", *MICRO[name]]
+    argv = [str(RECIPES / f"{name}.py"), "--out", str(out), "--device", str(device), *MICRO[name]]
     monkeypatch.setattr(sys, "argv", argv)
     threads = torch.get_num_threads()
     try:

@@ -30,7 +30,7 @@ def factorized_f(net, z):
     b = z.shape[0]
     w = torch.softmax(w.view(b, net.kernel_size**2, net.num_kernels), dim=1)  # each kernel a distribution
     s = torch.softmax(net.conv_select(z), dim=1)  # [B, N, H, W]
-    weights = torch.zeros(b, net.kernel_size**2, *z.shape[2:], dtype=z.dtype)
+    weights = torch.zeros(b, net.kernel_size**2, *z.shape[2:], dtype=z.dtype, device=z.device)
     for l in range(net.num_kernels):
         weights = weights + s[:, l : l + 1] * w[:, :, l, None, None]
     return weights

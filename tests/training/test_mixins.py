@@ -5,6 +5,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.helpers import close
 from vidgan_blocks.ops.views import spatial_downsample, temporal_subsample
 from vidgan_blocks.training import FrameConditionalMixin, GANTrainer, StandingStatsMixin, TrainerConfig, WindowedTrainingMixin
 
@@ -39,16 +40,16 @@ def _cfg(**kw):
     return TrainerConfig(**base)
 
 
-def test_frame_conditional_views():
+def test_frame_conditional_views(device):
     torch.manual_seed(0)
     data = TinyVideos(n=4, frames=7)
-    tr = FPTrainer(TinyGenerator(num_classes=None, frames=4), TinyDiscriminator(), data, _cfg(), device="cpu",
+    tr = FPTrainer(TinyGenerator(num_classes=None, frames=4), TinyDiscriminator(), data, _cfg(), device=device,
                    cond_frames=3, standing_passes=2)
     rec = Recorder(tr.D)
     tr.D_fwd = rec
     tr.d_step()
     real, fake = rec.calls
-    clips = torch.stack([data[i]["video"] for i in tr.sampler.epoch_indices(0)[:2].tolist()])
+    clips = torch.stack([data[i]["video"] for i in tr.sampler.epoch_indices(0)[:2].tolist()]).to(device)
     assert torch.equal(real["cond_frames"], clips[:, :, :3]) and torch.equal(real["video"], clips[:, :, 3:])
     assert torch.equal(fake["cond_frames"], real["cond_frames"])  # fakes predict from the same real frames
     assert fake["video"].shape == (2, 3, 4, 8, 8) and real["y"] is None
@@ -59,13 +60,13 @@ def test_frame_conditional_views():
     assert g_call["cond_frames"].shape == (2, 3, 3, 8, 8)
     assert tr.counters.samples_seen == seen + 2  # the G step draws its own conditioning clips
     ctx = tr.sample_context(3)
-    assert torch.equal(ctx["cond_frames"], torch.stack([data[i]["video"][:, :3] for i in range(3)]))
+    assert torch.equal(ctx["cond_frames"], torch.stack([data[i]["video"][:, :3] for i in range(3)]).to(device))
     assert tr.standing_stats(tr.G) == 3
 
 
-def test_frame_conditional_rejects_short_clips():
+def test_frame_conditional_rejects_short_clips(device):
     tr = FPTrainer(TinyGenerator(num_classes=None), TinyDiscriminator(), TinyVideos(n=4, frames=3), _cfg(),
-                   device="cpu", cond_frames=3)
+                   device=device, cond_frames=3)
     with pytest.raises(ValueError, match="at least T=4"):
         tr.d_step()
 
@@ -73,18 +74,18 @@ def test_frame_conditional_rejects_short_clips():
 def _lower(calls):
     def lower(n, labels, generator):
         calls.append((n, labels))
-        # a fake frozen lower level: 6 frames at 4x4
-        return torch.rand(n, 3, 6, 4, 4, generator=generator) * 2 - 1
+        # a fake frozen lower level: 6 frames at 4x4, on the device of the trainer's noise generator
+        return torch.rand(n, 3, 6, 4, 4, generator=generator, device=None if generator is None else generator.device) * 2 - 1
 
     return lower
 
 
-def test_windowed_training_pairs_and_windows():
+def test_windowed_training_pairs_and_windows(device):
     torch.manual_seed(0)
     calls = []
     data = TinyVideos(n=4, frames=12)  # x^l: 12 frames at 8x8; x^{l-1}: 6 frames at 4x4
     tr = WinTrainer(TinyGenerator(num_classes=3, temporal_factor=2), TinyDiscriminator(num_classes=3), data, _cfg(),
-                    device="cpu", lower_level=_lower(calls), window=2, temporal_factor=2, spatial_factor=2)
+                    device=device, lower_level=_lower(calls), window=2, temporal_factor=2, spatial_factor=2)
     rec = Recorder(tr.D)
     tr.D_fwd = rec
     tr.d_step()
@@ -92,7 +93,7 @@ def test_windowed_training_pairs_and_windows():
     assert real["video"].shape == (2, 3, 4, 8, 8) and real["low_res"].shape == (2, 3, 2, 4, 4)
     # the real pair is one window of one clip: low_res = f_s(f_t(video window))
     expected = spatial_downsample(temporal_subsample(real["video"], 2), 2)
-    torch.testing.assert_close(real["low_res"], expected)
+    close(real["low_res"], expected, device)
     assert fake["video"].shape == (2, 3, 4, 8, 8) and fake["low_res"].shape == (2, 3, 2, 4, 4)
     assert not torch.equal(fake["low_res"], real["low_res"])
     assert calls and calls[0][0] == 2 and calls[0][1] is not None and torch.equal(calls[0][1], fake["y"])
@@ -103,7 +104,7 @@ def test_windowed_training_pairs_and_windows():
     assert rec.calls[0]["low_res"].shape == (2, 3, 2, 4, 4)
     # An explicit low-res input is used as given (e.g. to unroll over a whole lower-level video).
     tr.train_step()
-    low = torch.rand(1, 3, 6, 4, 4) * 2 - 1
+    low = torch.rand(1, 3, 6, 4, 4, device=device) * 2 - 1
     with pytest.raises(ValueError, match="standing statistics at T=12"):
         tr.sample(1, context={"low_res": low})
     tr.standing_stats(tr.G, passes=2, frames=12)
@@ -111,9 +112,9 @@ def test_windowed_training_pairs_and_windows():
     assert vid.shape == (1, 3, 12, 8, 8)
 
 
-def test_windowed_without_window_uses_whole_clip():
+def test_windowed_without_window_uses_whole_clip(device):
     data = TinyVideos(n=4, frames=12)
-    tr = WinTrainer(TinyGenerator(num_classes=None), TinyDiscriminator(), data, _cfg(), device="cpu",
+    tr = WinTrainer(TinyGenerator(num_classes=None), TinyDiscriminator(), data, _cfg(), device=device,
                     lower_level=_lower([]), window=None, temporal_factor=2, spatial_factor=2)
     rec = Recorder(tr.D)
     tr.D_fwd = rec

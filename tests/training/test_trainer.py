@@ -19,7 +19,7 @@ from vidgan_blocks.training import (
     truncated_normal,
 )
 
-from tests.helpers import missing_grads
+from tests.helpers import close, missing_grads
 
 from .tiny import TinyDiscriminator, TinyGenerator, TinyVideos
 
@@ -32,14 +32,15 @@ class FullTrainer(EMAMixin, StandingStatsMixin, GANTrainer):
     """GANTrainer + EMA + standing statistics."""
 
 
-def make(cls=GANTrainer, out_dir=None, classes=3, gen_kw=None, dis_kw=None, trainer_kw=None, **cfg):
+def make(cls=GANTrainer, out_dir=None, classes=3, gen_kw=None, dis_kw=None, trainer_kw=None, device="cpu", **cfg):
+    """A tiny trainer on ``device``; ``cfg`` are TrainerConfig fields."""
     torch.manual_seed(0)
     base = dict(batch_size=2, max_steps=2, progress=False, log_every=1, tensorboard=False)
     base.update(cfg)
     config = TrainerConfig(out_dir=None if out_dir is None else str(out_dir), **base)
     g = TinyGenerator(num_classes=classes, **(gen_kw or {}))
     d = TinyDiscriminator(num_classes=classes, **(dis_kw or {}))
-    return cls(g, d, TinyVideos(n=6), config, device="cpu", **(trainer_kw or {}))
+    return cls(g, d, TinyVideos(n=6), config, device=device, **(trainer_kw or {}))
 
 
 def params(m):
@@ -50,8 +51,8 @@ def same(a, b):
     return all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_d_step_updates_only_d_and_g_step_only_g():
-    tr = make()
+def test_d_step_updates_only_d_and_g_step_only_g(device):
+    tr = make(device=device)
     g0, d0 = params(tr.G), params(tr.D)
     loss = tr.d_step()
     assert loss.dim() == 0 and torch.isfinite(loss)
@@ -65,8 +66,8 @@ def test_d_step_updates_only_d_and_g_step_only_g():
 
 
 @pytest.mark.parametrize("classes", [None, 3])
-def test_train_step_counts_and_data_position(classes):
-    tr = make(classes=classes, n_dis=2, accumulation=2)
+def test_train_step_counts_and_data_position(classes, device):
+    tr = make(classes=classes, n_dis=2, accumulation=2, device=device)
     tr.train_step()
     c = tr.counters
     assert (c.step, c.d_steps, c.g_steps) == (1, 2, 1)
@@ -75,8 +76,8 @@ def test_train_step_counts_and_data_position(classes):
     assert tr.opt_d.param_groups[0]["lr"] == 2e-4 and tr.opt_g.param_groups[0]["lr"] == 1e-4
 
 
-def test_accumulated_gradient_is_mean_of_microbatches():
-    tr = make(classes=3, accumulation=2, batch_size=2)
+def test_accumulated_gradient_is_mean_of_microbatches(device):
+    tr = make(classes=3, accumulation=2, batch_size=2, device=device)
     freeze_spectral_norm(tr.D)
     freeze_spectral_norm(tr.G)
     seen = {}
@@ -99,7 +100,7 @@ def test_accumulated_gradient_is_mean_of_microbatches():
                 grads[n] += p.grad / 2
     assert len(seen) > 10
     for n in seen:
-        torch.testing.assert_close(seen[n], grads[n], rtol=1e-5, atol=1e-6)
+        close(seen[n], grads[n], device, rtol=1e-5, atol=1e-6)
 
 
 def _final_state(tr):
@@ -107,8 +108,14 @@ def _final_state(tr):
     return tensors, state["counters"]
 
 
-def test_exact_resume_single_process(tmp_path):
-    kw = dict(trainer_kw={"ema_start": 2, "ema_decay": 0.5}, n_dis=2, checkpoint_every=0)
+def test_exact_resume_single_process(tmp_path, device):
+    """A run resumed from its step-2 checkpoint ends bit-identical to an uninterrupted one.
+
+    Exact on CUDA too, given the suite's deterministic cuDNN and deterministic-algorithms
+    settings (tests/conftest.py): a mismatch there means some kernel of the training step
+    is not reproducible from run to run.
+    """
+    kw = dict(trainer_kw={"ema_start": 2, "ema_decay": 0.5}, n_dis=2, checkpoint_every=0, device=device)
     full = make(EMATrainer, out_dir=tmp_path / "a", max_steps=4, **kw)
     full.fit()
     part = make(EMATrainer, out_dir=tmp_path / "b", max_steps=2, **kw)
@@ -117,7 +124,7 @@ def test_exact_resume_single_process(tmp_path):
     resumed = EMATrainer(
         TinyGenerator(num_classes=3), TinyDiscriminator(num_classes=3), TinyVideos(n=6),
         TrainerConfig(batch_size=2, max_steps=4, progress=False, log_every=1, tensorboard=False, out_dir=str(tmp_path / "b")),
-        device="cpu", ema_start=2, ema_decay=0.5,
+        device=device, ema_start=2, ema_decay=0.5,
     )
     resumed.fit()
     assert resumed.logger.events("resumed")
@@ -147,8 +154,8 @@ class _NaNInjector(torch.nn.Module):
         return out
 
 
-def test_nan_step_is_skipped_and_training_continues(tmp_path):
-    tr = make(out_dir=tmp_path, max_steps=3, n_dis=1)
+def test_nan_step_is_skipped_and_training_continues(tmp_path, device):
+    tr = make(out_dir=tmp_path, max_steps=3, n_dis=1, device=device)
     # call 1-2: D step 1 (real, fake), call 3: G step 1, calls 4-5: D step 2 -> poisoned
     tr.D_fwd = _NaNInjector(tr.D, lambda c: c == 5)
     tr.train_step()
@@ -168,8 +175,8 @@ def test_nan_step_is_skipped_and_training_continues(tmp_path):
     assert any(r.get("event") == "nonfinite_skip" for r in lines)
 
 
-def test_repeated_nan_restores_last_good_checkpoint(tmp_path):
-    tr = make(out_dir=tmp_path, max_steps=2, n_dis=1, nonfinite_patience=2, checkpoint_every=1)
+def test_repeated_nan_restores_last_good_checkpoint(tmp_path, device):
+    tr = make(out_dir=tmp_path, max_steps=2, n_dis=1, nonfinite_patience=2, checkpoint_every=1, device=device)
     tr.fit()
     good = params(tr.G)
     state = {"bad": True}
@@ -184,8 +191,8 @@ def test_repeated_nan_restores_last_good_checkpoint(tmp_path):
     assert tr.step == 3 and tr.counters.consecutive_skips == 0
 
 
-def test_persistent_nan_gives_up_after_max_restores(tmp_path):
-    tr = make(out_dir=tmp_path, max_steps=1, n_dis=1, nonfinite_patience=1, max_restores=2, checkpoint_every=1)
+def test_persistent_nan_gives_up_after_max_restores(tmp_path, device):
+    tr = make(out_dir=tmp_path, max_steps=1, n_dis=1, nonfinite_patience=1, max_restores=2, checkpoint_every=1, device=device)
     tr.fit()
     tr.D_fwd = _NaNInjector(tr.D, lambda c: True)
     with pytest.raises(RuntimeError, match="after 2 restores"):
@@ -194,15 +201,15 @@ def test_persistent_nan_gives_up_after_max_restores(tmp_path):
     assert len(tr.logger.events("nonfinite_restore")) == 2 and tr.logger.events("nonfinite_abort")
 
 
-def test_nan_without_checkpoint_raises():
-    tr = make(n_dis=1, nonfinite_patience=1)
+def test_nan_without_checkpoint_raises(device):
+    tr = make(n_dis=1, nonfinite_patience=1, device=device)
     tr.D_fwd = _NaNInjector(tr.D, lambda c: True)
     with pytest.raises(RuntimeError, match="no checkpoint"):
         tr.train_step()
 
 
-def test_ema_starts_with_weights_of_start_step():
-    tr = make(EMATrainer, max_steps=5, trainer_kw={"ema_start": 3, "ema_decay": 0.75})
+def test_ema_starts_with_weights_of_start_step(device):
+    tr = make(EMATrainer, max_steps=5, trainer_kw={"ema_start": 3, "ema_decay": 0.75}, device=device)
     for _ in range(2):
         tr.train_step()
     assert tr.eval_model() is tr.G
@@ -216,7 +223,7 @@ def test_ema_starts_with_weights_of_start_step():
     g4, e4 = tr.G.state_dict(), tr.ema.module.state_dict()
     for k, v in g4.items():
         if v.is_floating_point():
-            torch.testing.assert_close(e4[k], 0.75 * g3[k] + 0.25 * v, rtol=1e-6, atol=1e-7)
+            close(e4[k], 0.75 * g3[k] + 0.25 * v, device, rtol=1e-6, atol=1e-7)
         else:
             assert torch.equal(e4[k], v)
     assert not all(torch.equal(e4[k], g4[k]) for k in g4 if g4[k].is_floating_point())
@@ -228,8 +235,8 @@ def test_ema_default_is_papers_schedule():
     assert tr.ema.get_decay(20_000) == 0.0 and tr.ema.get_decay(20_001) == 0.9999
 
 
-def test_standing_stats_change_bn_running_stats_and_nothing_else():
-    tr = make(FullTrainer, trainer_kw={"ema_start": 0, "standing_passes": 3})
+def test_standing_stats_change_bn_running_stats_and_nothing_else(device):
+    tr = make(FullTrainer, trainer_kw={"ema_start": 0, "standing_passes": 3}, device=device)
     tr.train_step()
     g = tr.eval_model()
     before = {k: v.clone() for k, v in g.state_dict().items()}
@@ -248,8 +255,8 @@ def test_standing_stats_change_bn_running_stats_and_nothing_else():
     assert torch.equal(torch.get_rng_state(), rng) and torch.equal(tr.noise.get_state(), noise)
 
 
-def test_standing_stats_at_new_length():
-    tr = make(FullTrainer, trainer_kw={"ema_start": 0, "standing_passes": 2}, gen_kw={"frames": 4})
+def test_standing_stats_at_new_length(device):
+    tr = make(FullTrainer, trainer_kw={"ema_start": 0, "standing_passes": 2}, gen_kw={"frames": 4}, device=device)
     tr.train_step()
     norms = [m for m in tr.G.modules() if hasattr(m, "running_mean")]
     assert all(m.frames == 4 for m in norms)
@@ -257,8 +264,8 @@ def test_standing_stats_at_new_length():
     assert all(int(m.num_batches_tracked) == 2 for m in norms)
 
 
-def test_report_from_inside_model_is_logged(tmp_path):
-    tr = make(out_dir=tmp_path, max_steps=2, dis_kw={"report_fn": report}, ortho_reg=1e-4)
+def test_report_from_inside_model_is_logged(tmp_path, device):
+    tr = make(out_dir=tmp_path, max_steps=2, dis_kw={"report_fn": report}, ortho_reg=1e-4, device=device)
     tr.fit()
     scal = [r for r in tr.logger.records if r["kind"] == "scalars"]
     assert len(scal) == 2
@@ -268,7 +275,7 @@ def test_report_from_inside_model_is_logged(tmp_path):
     assert any("loss/g_ortho" in json.loads(x) for x in lines)
 
 
-def test_sample_export_and_eval_hooks(tmp_path):
+def test_sample_export_and_eval_hooks(tmp_path, device):
     calls, evals = [], []
 
     def sample_fn(videos, step, out):
@@ -279,7 +286,7 @@ def test_sample_export_and_eval_hooks(tmp_path):
         return {"score": float(-trainer.step)}
 
     tr = make(out_dir=tmp_path, max_steps=4, sample_every=2, eval_every=2, num_samples=3, best_metric="score",
-              best_mode="max", trainer_kw={"sample_fn": sample_fn, "eval_fn": eval_fn})
+              best_mode="max", trainer_kw={"sample_fn": sample_fn, "eval_fn": eval_fn}, device=device)
     tr.fit()
     assert [c[1] for c in calls] == [2, 4] and calls[0][0] == (3, 3, 4, 8, 8)
     assert calls[0][2] == tmp_path / "samples"
@@ -287,8 +294,8 @@ def test_sample_export_and_eval_hooks(tmp_path):
     assert tr.checkpoints.best().name == "step_000000002"
 
 
-def test_sample_is_deterministic_and_leaves_training_rng():
-    tr = make()
+def test_sample_is_deterministic_and_leaves_training_rng(device):
+    tr = make(device=device)
     tr.train_step()  # eval-mode BN needs running statistics
     noise = tr.noise.get_state()
     a = tr.sample(3, truncation=0.5)
@@ -327,14 +334,24 @@ def test_config_and_model_validation():
         GANTrainer(TinyGenerator(), TinyDiscriminator(), TinyVideos(), {"batch_size": 2}, device="cpu")
 
 
-def test_fp16_request_on_cpu_falls_back_to_float32():
-    tr = make(amp="fp16")
-    assert tr.amp_dtype is None and tr.logger.events("amp_disabled")
+def test_fp16_request_on_cpu_falls_back_to_float32(device):
+    """On the CPU an fp16 request falls back to float32 and says so.
+
+    CUDA-specific check: there fp16 autocast is honoured (no fallback event), and a
+    training step runs with the loss scalers.
+    """
+    tr = make(amp="fp16", device=device)
+    if device.type == "cuda":
+        assert tr.amp_dtype is torch.float16 and not tr.logger.events("amp_disabled")
+    else:
+        assert tr.amp_dtype is None and tr.logger.events("amp_disabled")
     tr.train_step()
 
 
-def test_bf16_autocast_runs_convolutions_in_bf16_and_keeps_float32_state():
-    tr = make(amp="bf16")
+def test_bf16_autocast_runs_convolutions_in_bf16_and_keeps_float32_state(device):
+    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        pytest.skip("this GPU has no bfloat16 support")
+    tr = make(amp="bf16", device=device)
     assert tr.amp_dtype is torch.bfloat16 and not tr.logger.events("amp_disabled")
     seen = []
     hook = tr.G.out.register_forward_hook(lambda m, i, o: seen.append(o.dtype))
@@ -348,10 +365,10 @@ def test_bf16_autocast_runs_convolutions_in_bf16_and_keeps_float32_state():
     assert tr.sample(2).dtype == torch.float32  # sampled under autocast, handed back as float32
 
 
-def test_channels_last_lays_out_weights_and_batches_trains_the_same_and_resumes(tmp_path):
+def test_channels_last_lays_out_weights_and_batches_trains_the_same_and_resumes(tmp_path, device):
     from vidgan_blocks.ops import is_channels_last
 
-    ref, tr = make(), make(out_dir=tmp_path, channels_last=True)
+    ref, tr = make(device=device), make(out_dir=tmp_path, channels_last=True, device=device)
     assert is_channels_last(tr.G) and is_channels_last(tr.D) and not is_channels_last(ref.D)
     assert any(p.dim() == 5 for p in tr.D.parameters()) and any(p.dim() == 4 for p in tr.D.parameters())
     for _ in range(2):
@@ -362,37 +379,37 @@ def test_channels_last_lays_out_weights_and_batches_trains_the_same_and_resumes(
     # feed per-frame BN and get (numerically) zero gradients that Adam turns into +-lr noise, so G
     # is compared through its samples.
     for (name, a), b in zip(ref.D.named_parameters(), tr.D.parameters(), strict=True):
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5, msg=name)
-    torch.testing.assert_close(ref.sample(2), tr.sample(2), rtol=0, atol=2e-3)
+        close(a, b, device, rtol=1e-4, atol=1e-5, msg=name)
+    close(ref.sample(2), tr.sample(2), device, rtol=0, atol=2e-3)
     tr.save()  # safetensors needs contiguous tensors: the checkpoint copies them out
-    back = make(out_dir=tmp_path, channels_last=True)
+    back = make(out_dir=tmp_path, channels_last=True, device=device)
     back.load()
     assert is_channels_last(back.G) and back.step == tr.step
     for a, b in zip(tr.G.parameters(), back.G.parameters(), strict=True):
         assert torch.equal(a, b)
 
 
-def test_compile_wraps_the_forwards_and_trains(monkeypatch):
+def test_compile_wraps_the_forwards_and_trains(monkeypatch, device):
     # Dynamo tracing and AOTAutograd as in a real run; "aot_eager" skips inductor's C++/Triton
     # code generation, which takes minutes on a small CPU (the GPU path is exercised by benchmarks).
     monkeypatch.setattr(torch, "compile", functools.partial(torch.compile, backend="aot_eager"))
-    tr = make(compile=True, max_steps=1, classes=None)
+    tr = make(compile=True, max_steps=1, classes=None, device=device)
     assert tr.G_fwd is not tr.G and tr.D_fwd is not tr.D
     before = params(tr.G)
     tr.train_step()
     assert not same(before, params(tr.G))
 
 
-def test_bad_batches_are_rejected():
+def test_bad_batches_are_rejected(device):
     class Bad(TinyVideos):
         def __getitem__(self, i):
             return {"video": self.videos[i][:2], "label": self.labels[i]}
 
-    tr = make()
+    tr = make(device=device)
     tr.dataset = Bad(n=6)
     with pytest.raises(ValueError, match=r"\(B, 3, T, H, W\)"):
         tr.d_step()
-    tr2 = make(classes=3)
+    tr2 = make(classes=3, device=device)
 
     class NoLabel(TinyVideos):
         def __getitem__(self, i):
