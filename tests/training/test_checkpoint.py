@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import errno
 import json
 import pickle
 
 import pytest
 import torch
+from safetensors import SafetensorError
 
 import vidgan_blocks.training.checkpoint as ckpt_mod
 from vidgan_blocks.training import CheckpointError, CheckpointManager, is_checkpoint, load_checkpoint, save_checkpoint
@@ -70,6 +72,95 @@ def test_failure_mid_save_keeps_previous(tmp_path, monkeypatch, stage):
     tensors, state = mgr.load()
     assert state["ok"] is True and torch.equal(tensors["G/w"], torch.full((3, 2), 1.0))
     assert not list(tmp_path.glob(".tmp-*"))
+
+
+@pytest.mark.parametrize("error", ["oserror", "safetensors"])
+def test_full_disk_is_an_oserror_naming_the_checkpoint(tmp_path, monkeypatch, error):
+    mgr = CheckpointManager(tmp_path, keep_last=2)
+    mgr.save(1, _tensors(1.0), {"ok": True})
+
+    def full(*_a, **_k):
+        if error == "oserror":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        # how safetensors reports the same failure
+        raise SafetensorError('Error while serializing: IoError(Os { code: 28, kind: StorageFull, '
+                              'message: "No space left on device" })')
+
+    monkeypatch.setattr(ckpt_mod, "save_file", full)
+    with pytest.raises(OSError) as info:
+        mgr.save(2, _tensors(2.0), {"ok": False})
+    assert info.value.errno == errno.ENOSPC
+    assert str(mgr.path_for(2)) in str(info.value) and "No space left on device" in str(info.value)
+    monkeypatch.undo()
+    assert mgr.latest().name == "step_000000001"
+    assert [c.step for c in mgr.checkpoints()] == [1]
+    assert not list(tmp_path.glob(".tmp-*")) and not mgr.path_for(2).exists()
+
+
+def test_failed_rename_over_an_existing_checkpoint_keeps_it(tmp_path, monkeypatch):
+    path = save_checkpoint(tmp_path / "step_000000001", _tensors(1.0), {"v": 1})
+    real_replace = ckpt_mod.os.replace
+
+    def replace(a, b):
+        if ".tmp-" in str(a):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_replace(a, b)
+
+    monkeypatch.setattr(ckpt_mod.os, "replace", replace)
+    with pytest.raises(OSError, match="could not write checkpoint"):
+        save_checkpoint(path, _tensors(2.0), {"v": 2})
+    monkeypatch.undo()
+    assert load_checkpoint(path)[1] == {"v": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["step_000000001"]
+
+
+def _flip_bit(path):
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_load_falls_back_past_a_corrupt_newest_checkpoint(tmp_path):
+    mgr = CheckpointManager(tmp_path, keep_last=3)
+    for step in (1, 2, 3):
+        mgr.save(step, _tensors(float(step)), {"v": step})
+    _flip_bit(mgr.path_for(3) / "tensors.safetensors")
+    _flip_bit(mgr.path_for(2) / "state.json")
+    seen = []
+    with pytest.warns(UserWarning, match="refused") as caught:
+        path, tensors, state = mgr.load_latest(on_refused=lambda p, r: seen.append((p.name, r)))
+    assert path == mgr.path_for(1) and state["v"] == 1 and torch.equal(tensors["G/w"], torch.full((3, 2), 1.0))
+    assert [name for name, _ in seen] == ["step_000000003", "step_000000002"]
+    assert "tensors.safetensors does not match its SHA-256" in seen[0][1]
+    assert "state.json does not match its SHA-256" in seen[1][1]
+    assert any("step_000000003 refused" in str(w.message) for w in caught)
+    assert mgr.latest() == mgr.path_for(3)  # set_aside=False leaves the directories alone
+    with pytest.warns(UserWarning, match="refused"):
+        assert mgr.load()[1]["v"] == 1
+    with pytest.warns(UserWarning) as caught:
+        mgr.load_latest(set_aside=True)
+    assert sum("moved aside" in str(w.message) for w in caught) == 2
+    assert mgr.latest() == mgr.path_for(1)
+    assert (tmp_path / "step_000000003.refused").is_dir() and (tmp_path / "step_000000002.refused").is_dir()
+
+
+def test_load_with_every_checkpoint_corrupt_is_a_clear_error(tmp_path):
+    mgr = CheckpointManager(tmp_path, keep_last=2)
+    for step in (1, 2):
+        mgr.save(step, _tensors(float(step)), {})
+        _flip_bit(mgr.path_for(step) / "tensors.safetensors")
+    with pytest.warns(UserWarning), pytest.raises(CheckpointError, match="none of the 2 checkpoints verifies") as info:
+        mgr.load_latest(set_aside=True)
+    assert "step_000000002: " in str(info.value) and "step_000000001: " in str(info.value)
+    assert [c.step for c in mgr.checkpoints()] == [1, 2]  # nothing is moved when nothing verifies
+
+
+def test_unreadable_tensors_without_hash_check_is_a_checkpoint_error(tmp_path):
+    path = save_checkpoint(tmp_path / "ck", _tensors(1.0), {})
+    f = path / "tensors.safetensors"
+    f.write_bytes(b"\xff" * f.stat().st_size)  # same size, garbage header
+    with pytest.raises(CheckpointError, match="unreadable"):
+        load_checkpoint(path, verify_hash=False)
 
 
 def test_half_written_directory_is_ignored(tmp_path):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 
 import pytest
 import torch
@@ -189,6 +190,71 @@ def test_repeated_nan_restores_last_good_checkpoint(tmp_path, device):
     state["bad"] = False
     tr.train_step()
     assert tr.step == 3 and tr.counters.consecutive_skips == 0
+
+
+def test_restore_keeps_the_skip_counters(tmp_path, device):
+    tr = make(out_dir=tmp_path, max_steps=1, n_dis=2, nonfinite_patience=3, checkpoint_every=1, device=device)
+    tr.fit()
+    assert (tr.counters.skipped_d, tr.counters.skipped_g) == (0, 0)
+    tr.D_fwd = _NaNInjector(tr.D, lambda c: True)
+    tr.train_step()  # two D skips + one G skip = 3 consecutive -> restore of the step-1 checkpoint
+    assert tr.counters.restores == 1 and tr.step == 1
+    skips = tr.logger.events("nonfinite_skip")
+    assert len(skips) == 3
+    assert (tr.counters.skipped_d, tr.counters.skipped_g) == (2, 1)
+    assert tr.counters.consecutive_skips == 0
+    tr.save()  # the totals travel with the next checkpoint as well
+    _, state = tr.checkpoints.load()
+    assert (state["counters"]["skipped_d"], state["counters"]["skipped_g"]) == (2, 1)
+
+
+def _flip_bit(path):
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_resume_falls_back_to_newest_checkpoint_that_verifies(tmp_path, device):
+    from vidgan_blocks.training import load_checkpoint
+
+    tr = make(out_dir=tmp_path, max_steps=3, n_dis=1, checkpoint_every=1, device=device)
+    tr.fit()
+    root = tmp_path / "checkpoints"
+    assert sorted(d.name for d in root.iterdir()) == ["step_000000002", "step_000000003"]
+    good, _ = load_checkpoint(root / "step_000000002")
+    _flip_bit(root / "step_000000003" / "tensors.safetensors")
+
+    resumed = make(out_dir=tmp_path, max_steps=2, n_dis=1, checkpoint_every=1, device=device)
+    with pytest.warns(UserWarning) as caught:
+        resumed.fit()
+    messages = [str(w.message) for w in caught]
+    assert any(re.search(r"step_000000003 refused: .*SHA-256", m) for m in messages), messages
+    assert any("step_000000003 moved aside" in m for m in messages), messages
+    assert resumed.step == 2
+    refused = resumed.logger.events("checkpoint_refused")
+    assert len(refused) == 1 and refused[0]["path"].endswith("step_000000003") and "SHA-256" in refused[0]["reason"]
+    assert resumed.logger.events("resumed")[0]["path"].endswith("step_000000002")
+    assert all(torch.equal(v.cpu(), good[f"G/{k}"]) for k, v in resumed.G.state_dict().items())
+    # The refused checkpoint is kept for inspection but no longer counts as the latest.
+    assert (root / "step_000000003.refused").is_dir()
+    assert resumed.checkpoints.latest().name == "step_000000002"
+
+
+def test_resume_with_every_checkpoint_corrupt_is_a_clear_error(tmp_path, device):
+    from vidgan_blocks.training import CheckpointError
+
+    tr = make(out_dir=tmp_path, max_steps=2, n_dis=1, checkpoint_every=1, device=device)
+    tr.fit()
+    root = tmp_path / "checkpoints"
+    for d in root.iterdir():
+        _flip_bit(d / "tensors.safetensors")
+    resumed = make(out_dir=tmp_path, max_steps=3, n_dis=1, device=device)
+    with pytest.warns(UserWarning, match="refused"), pytest.raises(
+        CheckpointError, match=r"none of the 2 checkpoints verifies.*step_000000002: .*SHA-256.*step_000000001: "
+    ):
+        resumed.fit()
+    assert len(resumed.logger.events("checkpoint_refused")) == 2
+    assert sorted(d.name for d in root.iterdir()) == ["step_000000001", "step_000000002"]  # nothing moved
 
 
 def test_persistent_nan_gives_up_after_max_restores(tmp_path, device):

@@ -12,8 +12,11 @@ A checkpoint is a directory ``step_XXXXXXXXX/`` holding
 Writing goes to a hidden temporary directory that is fsynced file by file and then
 renamed into place (and the parent directory fsynced), so a crash at any point
 leaves either the previous set of checkpoints or the new one, never a half-written
-directory that looks valid. Loading never unpickles: files written by
-``torch.save`` or ``pickle`` are refused with an explanation.
+directory that looks valid; a failed write (a full disk) is an ``OSError`` naming
+the checkpoint. Loading never unpickles: files written by ``torch.save`` or
+``pickle`` are refused with an explanation. :meth:`CheckpointManager.load_latest`
+skips, with a warning, newer checkpoints whose files fail their SHA-256 check and
+loads the newest one that verifies.
 """
 
 from __future__ import annotations
@@ -26,11 +29,14 @@ import os
 import re
 import shutil
 import uuid
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 __all__ = [
@@ -113,6 +119,20 @@ def _refuse_pickle(path: Path) -> CheckpointError:
     )
 
 
+_OS_CODE = re.compile(r"code: (\d+)")
+
+
+def _write_failure(err: BaseException, final: Path) -> OSError:
+    """An ``OSError`` naming the checkpoint for a failed write (safetensors reports I/O errors its own way)."""
+    code = getattr(err, "errno", None)
+    if code is None and (m := _OS_CODE.search(str(err))):  # e.g. "IoError(Os { code: 28, kind: StorageFull ... })"
+        code = int(m.group(1))
+    reason = os.strerror(code) if code else type(err).__name__
+    detail = str(err) if isinstance(err, OSError) else f"{type(err).__name__}: {err}"
+    message = f"could not write checkpoint {final}: {reason} ({detail}); the previous checkpoints are untouched"
+    return OSError(code, message) if code else OSError(message)
+
+
 def save_checkpoint(path: str | os.PathLike, tensors: dict[str, torch.Tensor], state: dict[str, Any]) -> Path:
     """Write one checkpoint directory atomically and return its path.
 
@@ -120,6 +140,11 @@ def save_checkpoint(path: str | os.PathLike, tensors: dict[str, torch.Tensor], s
         path: final directory (replaced atomically if it exists).
         tensors: flat name -> tensor mapping (moved to CPU, made contiguous).
         state: JSON-serialisable metadata.
+
+    Raises:
+        OSError: a write failed (a full disk, for instance); the message names the
+            checkpoint, nothing of the new checkpoint is left behind and an existing
+            directory at ``path`` is kept.
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -138,12 +163,19 @@ def save_checkpoint(path: str | os.PathLike, tensors: dict[str, torch.Tensor], s
         if final.exists():
             old = final.parent / f".old-{final.name}-{uuid.uuid4().hex[:8]}"
             os.replace(final, old)
-        os.replace(tmp, final)
+        try:
+            os.replace(tmp, final)
+        except BaseException:
+            if old is not None and not final.exists():
+                os.replace(old, final)  # put the replaced checkpoint back
+            raise
         _fsync_dir(final.parent)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
+    except BaseException as err:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(err, OSError) or (isinstance(err, SafetensorError) and "IoError" in str(err)):
+            raise _write_failure(err, final) from err
         raise
     return final
 
@@ -197,8 +229,14 @@ def load_checkpoint(
         if pickles:
             raise _refuse_pickle(pickles[0])
     _read_manifest(p, verify_hash=verify_hash)
-    tensors = load_file(str(p / TENSORS), device=str(device))
-    state = json.loads((p / STATE).read_text(encoding="utf-8"))
+    try:
+        tensors = load_file(str(p / TENSORS), device=str(device))
+    except SafetensorError as e:
+        raise CheckpointError(f"{p}: {TENSORS} is unreadable ({e})") from e
+    try:
+        state = json.loads((p / STATE).read_text(encoding="utf-8"))
+    except ValueError as e:
+        raise CheckpointError(f"{p}: {STATE} is unreadable ({e})") from e
     return tensors, state
 
 
@@ -290,8 +328,67 @@ class CheckpointManager:
                 shutil.rmtree(c.path, ignore_errors=True)
 
     def load(self, path: str | os.PathLike | None = None, *, device: str | torch.device = "cpu"):
-        """Load ``path`` (default: the latest complete checkpoint); see :func:`load_checkpoint`."""
-        target = self.latest() if path is None else Path(path)
-        if target is None:
+        """Load ``path``, or by default the newest checkpoint that verifies (see :meth:`load_latest`).
+
+        Returns ``(tensors, state)``; see :func:`load_checkpoint`.
+        """
+        if path is None:
+            return self.load_latest(device=device)[1:]
+        return load_checkpoint(Path(path), device=device, verify_hash=self.verify_hash)
+
+    def load_latest(
+        self,
+        *,
+        device: str | torch.device = "cpu",
+        on_refused: Callable[[Path, str], None] | None = None,
+        set_aside: bool = False,
+    ) -> tuple[Path, dict[str, torch.Tensor], dict[str, Any]]:
+        """``(path, tensors, state)`` of the newest checkpoint that loads and verifies.
+
+        A newer checkpoint that fails verification (a flipped bit, a truncated file)
+        is refused with a warning naming it and the reason, and the next older one
+        is tried; ``on_refused(path, reason)`` is called for each refusal.
+
+        Args:
+            device: where the tensors go.
+            on_refused: called once per refused checkpoint.
+            set_aside: once an older checkpoint has loaded, rename the refused newer
+                ones to ``step_XXXXXXXXX.refused`` so that they no longer count as the
+                latest or as one of the ``keep_last`` (only one process should do it).
+
+        Raises:
+            CheckpointError: there is no complete checkpoint, or none verifies (the
+                message lists each one and why it was refused).
+        """
+        candidates = self.checkpoints()
+        if not candidates:
+            self.latest()  # raises for a directory of pickles
             raise CheckpointError(f"{self.root}: no complete checkpoint to load")
-        return load_checkpoint(target, device=device, verify_hash=self.verify_hash)
+        refused: list[tuple[Path, str]] = []
+        for info in reversed(candidates):
+            try:
+                tensors, state = load_checkpoint(info.path, device=device, verify_hash=self.verify_hash)
+            except CheckpointError as e:
+                reason = str(e).removeprefix(f"{info.path}: ")
+                refused.append((info.path, reason))
+                warnings.warn(f"checkpoint {info.path} refused: {reason}; trying an older one", stacklevel=2)
+                if on_refused is not None:
+                    on_refused(info.path, reason)
+                continue
+            if set_aside:
+                for bad, _ in refused:
+                    self._set_aside(bad)
+            return info.path, tensors, state
+        listing = "; ".join(f"{p.name}: {r}" for p, r in refused)
+        raise CheckpointError(
+            f"{self.root}: none of the {len(refused)} checkpoints verifies, so there is nothing safe to resume from "
+            f"({listing})"
+        )
+
+    def _set_aside(self, path: Path) -> None:
+        target = path.with_name(f"{path.name}.refused")
+        if target.exists():
+            target = path.with_name(f"{path.name}.refused-{uuid.uuid4().hex[:8]}")
+        with contextlib.suppress(OSError):  # another process may have moved it already
+            os.replace(path, target)
+            warnings.warn(f"refused checkpoint {path} moved aside to {target}", stacklevel=3)

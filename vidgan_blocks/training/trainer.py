@@ -114,8 +114,9 @@ class TrainerConfig:
         checkpoint_every: save every this many iterations (0: only at the end and on signals).
         keep_last: checkpoints kept (>= 2), plus the best by ``eval_fn``'s ``best_metric``.
         best_metric, best_mode: which evaluation value ranks checkpoints and how.
-        resume: ``"latest"`` (continue from the newest complete checkpoint if any),
-            ``"never"``, or a checkpoint directory.
+        resume: ``"latest"`` (continue from the newest complete checkpoint that verifies,
+            if any; newer corrupted ones are refused with a warning), ``"never"``, or a
+            checkpoint directory.
         log_every, sample_every, eval_every: intervals in iterations (0: off).
         num_samples: videos per sample export.
         nonfinite_patience: consecutive skipped steps that trigger a restore of the
@@ -719,15 +720,26 @@ class GANTrainer:
         return path
 
     def load(self, path: str | Path | None = None) -> Path:
-        """Restore from ``path`` (default: the latest complete checkpoint)."""
-        if self.checkpoints is None and path is None:
-            raise CheckpointError("no out_dir configured and no checkpoint path given")
-        from .checkpoint import load_checkpoint
+        """Restore from ``path``, or by default from the newest checkpoint that verifies.
 
-        target = Path(path) if path is not None else (self.checkpoints.latest() if self.checkpoints else None)
-        if target is None:
-            raise CheckpointError(f"{self.checkpoints.root if self.checkpoints else '?'}: no complete checkpoint to load")
-        tensors, state = load_checkpoint(target, device=self.device)
+        Without ``path``, a newer checkpoint that fails verification is refused (a
+        warning and a ``checkpoint_refused`` event name it and the reason), set aside
+        as ``step_XXXXXXXXX.refused``, and the next older one is used.
+        """
+        if path is not None:
+            from .checkpoint import load_checkpoint
+
+            target = Path(path)
+            tensors, state = load_checkpoint(target, device=self.device)
+        elif self.checkpoints is None:
+            raise CheckpointError("no out_dir configured and no checkpoint path given")
+        else:
+            def refused(bad: Path, reason: str) -> None:
+                self.logger.event(self.step, "checkpoint_refused", warn=True, path=str(bad), reason=reason)
+
+            target, tensors, state = self.checkpoints.load_latest(
+                device=self.device, on_refused=refused, set_aside=self.ctx.is_main
+            )
         self.load_state_tensors(tensors, state)
         return target
 
@@ -746,7 +758,11 @@ class GANTrainer:
             raise RuntimeError(
                 f"non-finite steps persist after {restores} restores of {target}; stopping at step {failed_at}"
             )
-        self.load(target)
+        skipped_d, skipped_g = self.counters.skipped_d, self.counters.skipped_g
+        target = self.load()
+        # The checkpoint's counters predate the skips that led here; keep the run's totals.
+        self.counters.skipped_d, self.counters.skipped_g = skipped_d, skipped_g
+        self.counters.consecutive_skips = 0
         self.counters.restores = restores + 1
         self.logger.event(self.step, "nonfinite_restore", warn=True, path=str(target), failed_at=failed_at,
                           restores=self.counters.restores)
