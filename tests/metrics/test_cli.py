@@ -180,3 +180,24 @@ def test_generator_errors(folders, tmp_path, capsys):
     with pytest.raises(SystemExit) as info:  # --fake and --generator exclude each other
         main(["--real", str(folders["shapes_a"]), "--generator", str(tmp_path), "--fake", str(folders["noise"]), *FAST])
     assert info.value.code == 2
+
+
+def test_weight_file_that_would_run_code_is_refused_in_one_line(tmp_path, capsys):
+    import pickle
+
+    class RunsCode:
+        def __reduce__(self):
+            return (os.system, ("true",))  # never executed: loading refuses it first
+
+    weights = tmp_path / "i3d_pretrained_400.pt"
+    weights.write_bytes(pickle.dumps({"logits.conv3d.weight": RunsCode()}, protocol=2))
+    real, fake = tmp_path / "real", tmp_path / "fake"
+    real.mkdir(), fake.mkdir()
+    status = main(["--real", str(real), "--fake", str(fake), "--i3d-weights", str(weights), "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert status == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("vidgan-eval: error: ") and str(weights) in lines[0]
+    assert "refused: loading it would execute code" in lines[0] and "system" in lines[0]
+    assert "weights_only" not in err and "Traceback" not in err

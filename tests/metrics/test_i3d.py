@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+import pickle
 
 import pytest
 import torch
@@ -113,14 +115,28 @@ def test_missing_or_wrong_files_raise(tmp_path, monkeypatch):
         load_i3d(tmp_path / "other.pt", random_weights=True)
 
 
-def test_refuses_pickled_code(tmp_path):
-    class Payload:
-        def __reduce__(self):
-            return (print, ("executed",))
+class _RunsCode:
+    """Unpickling this would call ``os.system("true")``; the loaders must refuse it unrun."""
 
-    torch.save({"logits.conv3d.weight": Payload()}, tmp_path / "evil.pt")
-    with pytest.raises(Exception, match="(?i)weights_only|unsupported|global"):
-        load_i3d(tmp_path / "evil.pt")
+    def __reduce__(self):
+        return (os.system, ("true",))
+
+
+@pytest.mark.parametrize("writer", ["torch.save", "pickle"])
+def test_refuses_pickled_code(tmp_path, writer):
+    path = tmp_path / "evil.pt"
+    payload = {"logits.conv3d.weight": _RunsCode()}
+    if writer == "torch.save":
+        torch.save(payload, path)
+    else:
+        path.write_bytes(pickle.dumps(payload))
+    with pytest.raises(ValueError) as info:
+        load_i3d(path)
+    message = str(info.value)
+    assert str(path) in message and "refused: loading it would execute code" in message
+    assert "\n" not in message and "weights_only" not in message
+    if writer == "torch.save":
+        assert "it calls posix.system" in message or "it calls nt.system" in message
 
 
 @pytest.mark.parametrize("t,h,w", [(1, 16, 16), (4, 24, 20), (9, 33, 40)])

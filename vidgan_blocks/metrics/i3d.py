@@ -27,6 +27,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
+import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -307,12 +310,33 @@ def resolve_weights_path(
     return p
 
 
+_PICKLED_CALLABLE = re.compile(r"GLOBAL (\S+) (?:was not|whose module)")
+
+
+def _refused_pickle_message(path: str | os.PathLike[str], detail: str = "") -> str:
+    """One line saying that ``path`` is refused because loading it would execute code.
+
+    ``detail`` is the restricted unpickler's message; the callable it names, if any,
+    is quoted.
+    """
+    m = _PICKLED_CALLABLE.search(detail)
+    what = f"it calls {m.group(1)}" if m else "it holds pickled objects other than tensors"
+    return (
+        f"{str(path)!r} refused: loading it would execute code ({what}). Weight files must hold tensors only: "
+        "a .safetensors file or a state dict of tensors saved with torch.save"
+    )
+
+
 def load_state_dict_file(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
     """Read a tensor dictionary without running code from the file.
 
     ``.safetensors`` files are read with safetensors; anything else with
     ``torch.load(weights_only=True)``. A ``{"state_dict": ...}`` wrapper and a
     ``module.`` prefix on every key (``DataParallel``) are removed.
+
+    Raises:
+        ValueError: the file is not a dictionary of tensors, or it is a pickle that
+            would execute code when loaded (refused, never run).
     """
     p = Path(path)
     if p.suffix == ".safetensors":
@@ -320,7 +344,12 @@ def load_state_dict_file(path: str | os.PathLike[str]) -> dict[str, torch.Tensor
 
         state: object = load_file(str(p))
     else:
-        state = torch.load(str(p), map_location="cpu", weights_only=True)
+        try:
+            with warnings.catch_warnings():  # torch's note on the pickle protocol is noise here
+                warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
+                state = torch.load(str(p), map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as err:
+            raise ValueError(_refused_pickle_message(p, str(err))) from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
@@ -354,6 +383,8 @@ def load_i3d(
 
     Raises:
         FileNotFoundError: no file given or the file is missing (names what is expected).
+        ValueError: the file is refused because loading it would execute code, or it
+            holds something other than a dictionary of tensors.
         RuntimeError: the file does not match the layout (``load_state_dict(strict=True)``).
     """
     if random_weights:
