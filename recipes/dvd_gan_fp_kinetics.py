@@ -4,8 +4,10 @@ DVD-GAN section 4.2 and appendix A.4: DVD-GAN's 64x64 generator (``ch`` 128,
 ``[8, 8, 8, 4, 2]``, multiplicative ConvGRU, separable self-attention) whose
 recurrent state starts from an encoding of the conditioning frames by a network
 with D_S's architecture (``ch`` 128, ``[2, 4, 8, 16, 16]``), folded over the
-frames and reduced by a 1x1 convolution to the 512-channel state, with U-Net
-skips between encoder and generator blocks of equal resolution; no class. D is
+frames and reduced by a 1x1 convolution to the 512-channel state (no activation
+after it: A.4 names none), with U-Net skips between encoder and generator blocks of
+equal resolution; a dummy constant zero class label stands in for the class
+(TrIVD-GAN-FP appendix A), so G has one learned class embedding. D is
 the dual discriminator with the conditioning frames prepended to every clip it
 scores. Clips are taken without frame skipping (Table 3); training as A.3 (Adam(0,
 0.999), lr G 1e-4 / D 2e-4, two D steps per G step, batch 512, EMA from 20k).
@@ -35,8 +37,9 @@ from vidgan_blocks.generators import FramePredictionConfig  # noqa: E402
 def paper_preset(*, cond_frames: int = 5, frames: int = 11, steps: int = 300_000) -> PredictionPreset:
     """DVD-GAN-FP at 64x64 (A.4): the fields :func:`vidgan_blocks.generators.dvd_gan_fp_generator` uses."""
     g = FramePredictionConfig(
-        ch=128, multipliers=(8, 8, 8, 4, 2), recurrent="mconv_gru", encoder_ch=128,
-        encoder_multipliers=(2, 4, 8, 16, 16), recurrent_channels=512, cond_frames=cond_frames, frames=frames,
+        ch=128, multipliers=(8, 8, 8, 4, 2), recurrent="mconv_gru", num_classes=1, encoder_ch=128,
+        encoder_multipliers=(2, 4, 8, 16, 16), state_kernel=1, state_relu=False, recurrent_channels=512,
+        cond_frames=cond_frames, frames=frames,
     )
     return PredictionPreset(
         g=g, d=dvd_gan_fp_config(), resolution=64, stride=1, lr_g=1e-4, lr_d=2e-4, ortho_reg=0.0, batch=8,
@@ -48,8 +51,9 @@ def paper_preset(*, cond_frames: int = 5, frames: int = 11, steps: int = 300_000
 def tiny_preset(*, cond_frames: int = 2, frames: int = 4) -> PredictionPreset:
     """The same model at toy size: 4 frames of 32x32 from 2, three G units from 4x4, width 4."""
     g = FramePredictionConfig(
-        ch=4, multipliers=(4, 4, 2, 2), recurrent="mconv_gru", z_dim=16, class_dim=8, encoder_ch=4,
-        encoder_multipliers=(1, 2, 2, 4), recurrent_channels=16, cond_frames=cond_frames, frames=frames,
+        ch=4, multipliers=(4, 4, 2, 2), recurrent="mconv_gru", z_dim=16, num_classes=1, class_dim=8, encoder_ch=4,
+        encoder_multipliers=(1, 2, 2, 4), state_kernel=1, state_relu=False, recurrent_channels=16,
+        cond_frames=cond_frames, frames=frames,
     )
     d = dataclasses.replace(dvd_gan_fp_config(), ch=4, multipliers=(1, 2, 2, 4), k=2)
     assert isinstance(d, DiscriminatorConfig)

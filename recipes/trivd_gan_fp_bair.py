@@ -1,9 +1,9 @@
 """TrIVD-GAN-FP on BAIR Robot Pushing: 15 frames of 64x64 predicted from 1.
 
 TrIVD-GAN-FP appendix C.1: the Kinetics model with channel multiplier 48 in G and
-92 in D, learning rates 2e-5 (G) and 3e-5 (D), conditioned on one frame to
-generate 15 (Table 4 reports test FVD 103.3 on the original split and 31.8 on
-the balanced one). Everything else as the Kinetics recipe (same code path and
+92 in D (and in the encoder, a copy of the spatial D: appendix A), learning rates
+2e-5 (G) and 3e-5 (D), conditioned on one frame to generate 15 (Table 4 reports
+test FVD 103.3 on the original split and 31.8 on the balanced one). Everything else as the Kinetics recipe (same code path and
 flags, ``--decomposition`` and ``--unit`` included).
 
 Run ``python recipes/trivd_gan_fp_bair.py`` for the tiny preset on synthetic data,

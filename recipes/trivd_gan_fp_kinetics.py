@@ -1,8 +1,9 @@
 """TrIVD-GAN-FP on Kinetics-600: 11 frames of 64x64 predicted from 5.
 
-TrIVD-GAN-FP sections 3-4 and appendices A, E.1-E.2: a generator of three stages
-from 8x8 (each a TSRU-p, a 3x3 convolution and two G blocks) whose recurrent
-states start from a D-trunk encoding of the conditioning frames; the "stronger"
+TrIVD-GAN-FP sections 3-4 and appendices A, E.1-E.2, F.3: a generator of three
+stages from 8x8 (each a TSRU-p, a 3x3 convolution and two G blocks) whose recurrent
+states start from an encoding of the conditioning frames by a copy of the spatial
+D trunk (same width as D), each state formed by a 3x3 convolution and a ReLU; the "stronger"
 discriminator decomposition dF + crV + dV with the mixed projection head (eq. 15);
 geometric hinge loss (eq. 13-14); orthogonal regularisation of G with weight
 1e-4; Adam(0, 0.999) with lr G 1e-4 / D 5e-4, two D steps per G step, batch 512;
@@ -38,28 +39,32 @@ from vidgan_blocks.discriminators import DiscriminatorConfig, trivd_gan_fp_confi
 from vidgan_blocks.generators import FramePredictionConfig  # noqa: E402
 
 
-def generator_config(width: int, *, cond_frames: int, frames: int, **overrides: object) -> FramePredictionConfig:
+def generator_config(width: int, *, cond_frames: int, frames: int, encoder_ch: int | None = None,
+                     **overrides: object) -> FramePredictionConfig:
     """G of TrIVD-GAN-FP appendix A, the same fields as :func:`vidgan_blocks.generators.trivd_gan_fp_generator`.
 
     Three stages from 8x8 with per-stage multipliers ``[8, 8, 4, 2]``, TSRU-p in every
     stage, 128-d z and (constant) class features, no spectral norm on the stem's
-    linear map, encoder = D trunk at width 92 with ``[2, 4, 8, 16, 16]``.
+    linear map. The encoder is "identical to the spatial discriminator network"
+    (appendix A): the D trunk ``[2, 4, 8, 16, 16]`` at D's width ``encoder_ch``
+    (default ``width``: G and D share the multiplier on Kinetics). Every initial
+    state is a 3x3 convolution followed by a ReLU (appendix F.3).
     """
     cfg = FramePredictionConfig(
         ch=width, multipliers=(8, 8, 4, 2), recurrent="tsru_p", z_dim=128, num_classes=1, class_dim=128, base_size=8,
-        frames=frames, cond_frames=cond_frames, encoder_ch=92, encoder_multipliers=(2, 4, 8, 16, 16),
-        recurrent_every_unit=True, recurrent_channels=None, attention=False, separable_attention=False,
-        frame_conv=True, sn_stem=False,
+        frames=frames, cond_frames=cond_frames, encoder_ch=encoder_ch or width, encoder_multipliers=(2, 4, 8, 16, 16),
+        state_kernel=3, state_relu=True, recurrent_every_unit=True, recurrent_channels=None, attention=False,
+        separable_attention=False, frame_conv=True, sn_stem=False,
     )
     return dataclasses.replace(cfg, **overrides)  # type: ignore[arg-type]
 
 
 def paper_preset(width: int = 48, *, d_ch: int | None = None, cond_frames: int = 5, frames: int = 11,
                  lr_g: float = 1e-4, lr_d: float = 5e-4, steps: int = 1_000_000) -> PredictionPreset:
-    """TrIVD-GAN-FP at channel multiplier ``width`` (G) and ``d_ch`` (D, default ``width``); E.2 training."""
+    """TrIVD-GAN-FP at channel multiplier ``width`` (G) and ``d_ch`` (D and encoder, default ``width``); E.2 training."""
     d = dataclasses.replace(trivd_gan_fp_config("trivd_stronger"), ch=d_ch or width)
     return PredictionPreset(
-        g=generator_config(width, cond_frames=cond_frames, frames=frames), d=d, resolution=64, stride=1,
+        g=generator_config(width, cond_frames=cond_frames, frames=frames, encoder_ch=d.ch), d=d, resolution=64, stride=1,
         lr_g=lr_g, lr_d=lr_d, ortho_reg=1e-4, batch=8, effective_batch=512, steps=steps, ema_start=20_000,
         ema_decay=0.9999, passes=100, stats_batch=256, synthetic_clips=2048, num_samples=8, log_every=50,
         checkpoint_every=2000,

@@ -125,7 +125,7 @@ def test_paper_layouts():
     assert type(dvd48.units[0].recurrent).__name__ == "ConvGRU"
     assert dvd12.units[0].recurrent.hidden_channels == 1024 and dvd48.ch == 64
     assert (dvd12.z_dim, dvd12.conditioning.class_dim, dvd12.num_classes) == (120, 120, 600)
-    assert fp.units[0].recurrent.hidden_channels == 512 and fp.num_classes is None
+    assert fp.units[0].recurrent.hidden_channels == 512 and fp.num_classes == 1
     assert [b.out_channels for b in fp.encoder.blocks] == [256, 512, 1024, 2048, 2048]
     assert sorted(fp.skips) == ["0", "1", "2"]  # 8, 16 and 32 pixels
     assert trivd.ch == 120 and trivd.base_size == 8 and len(trivd.units) == 3
@@ -209,3 +209,48 @@ def test_count_parameters_counts_spectral_weights_once():
     assert count_parameters(conv) == 2 * 3 * 9 + 3
     conv.bias.requires_grad_(False)
     assert count_parameters(conv) == 54 and count_parameters(conv, trainable_only=False) == 57
+
+
+def test_trivd_gan_fp_states_and_encoder_follow_appendix_a_and_f3():
+    # F.3: each initial state is a 3x3 convolution followed by a ReLU; A: the encoder is
+    # the spatial discriminator's network, so it has D's width (48 / 120 on Kinetics).
+    from vidgan_blocks.discriminators import trivd_gan_fp_config
+
+    for width, large in ((48, False), (120, True)):
+        with meta_device():
+            g = trivd_gan_fp_generator(width)
+        assert g.config.state_kernel == 3 and g.config.state_relu
+        assert g.config.encoder_ch == trivd_gan_fp_config(large=large).ch == width
+        for seq in g.state_convs.values():
+            conv, act = seq
+            assert conv.kernel_size == (3, 3) and conv.padding == (1, 1) and isinstance(act, torch.nn.ReLU)
+        assert [b.out_channels for b in g.encoder.blocks] == [2 * width, 4 * width, 8 * width]
+
+
+def test_dvd_gan_fp_has_a_learned_constant_class_and_a_plain_1x1_state():
+    # TrIVD-GAN-FP A: DVD-GAN-FP uses a dummy constant zero class; DVD-GAN A.4: a 1x1
+    # convolution to 512 channels forms the state, with no activation named.
+    torch.manual_seed(0)
+    g = dvd_gan_fp_generator(**TINY["dvd_gan_fp_64"])
+    assert g.num_classes == 1 and g.config.num_classes == 1 and not g.config.state_relu
+    conv, act = g.state_convs["0"]
+    assert conv.kernel_size == (1, 1) and isinstance(act, torch.nn.Identity)
+    embedding = [p for n, p in g.conditioning.named_parameters() if "embed" in n]
+    assert embedding and all(p.requires_grad for p in embedding)
+    z, y, ctx, _ = _inputs(g, 2)
+    assert y is not None and (y == 0).all()
+    g(z, y, **ctx).square().mean().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in embedding)
+    # the state can be negative: no ReLU clips it
+    feats = [f.flatten(1, 2) for f in g.encoder(ctx["cond_frames"])]
+    state = g.state_convs["0"](feats[g._state_source["0"]])
+    assert (state < 0).any()
+
+
+def test_cvg_bdd100k_level2_is_hvg_b2_at_paper_width():
+    # HVG B.2, BDD100K 128x128: G base 96 channels, multipliers [8, 8, 4, 2, 1].
+    with meta_device():
+        g = cascade_upsampling_generator("bdd100k", 2)
+    assert g.config.ch == 96 and g.config.multipliers[1:] == (8, 8, 4, 2, 1)
+    assert [u.out_channels for u in g.units] == [96 * m for m in (8, 8, 4, 2, 1)]
+    assert count_parameters(g) == 110_119_491  # 110.1M

@@ -148,8 +148,14 @@ def dvd_gan_fp_generator(
     The encoder has D_S's widths (ch 128, ``[2, 4, 8, 16, 16]`` at 64x64 and
     ``[1, 2, 4, 8, 16, 16]`` at 128x128); the conditioning frames are folded into
     channels and a 1x1 convolution reduces them to the 512-channel recurrent
-    state; U-Net skips join encoder and generator blocks of equal resolution. No
-    class. Kinetics-600 prediction: 11 frames given 5.
+    state. A.4 names no activation after that convolution, so none is applied
+    (``state_relu=False``; the recurrent state may take negative values). U-Net
+    skips join encoder and generator blocks of equal resolution. The class is a
+    dummy constant zero label (``num_classes=1``; TrIVD-GAN-FP appendix A says
+    DVD-GAN-FP puts one wherever a class label is used): its learned embedding
+    gives every conditional batch norm a learned constant scale and offset, which
+    the bias-free gain/offset maps cannot provide from z alone (without a class,
+    z = 0 would give plain batch norm). Kinetics-600 prediction: 11 frames given 5.
     """
     if resolution not in (64, 128):
         raise ValueError(f"resolution: expected 64 or 128, got {resolution}")
@@ -158,6 +164,9 @@ def dvd_gan_fp_generator(
         ch=64 if big else 128,
         multipliers=(16, 16, 8, 4, 2, 1) if big else (8, 8, 8, 4, 2),
         encoder_multipliers=(1, 2, 4, 8, 16, 16) if big else (2, 4, 8, 16, 16),
+        num_classes=1,
+        state_kernel=1,
+        state_relu=False,
         cond_frames=cond_frames,
         frames=frames,
     )
@@ -175,8 +184,11 @@ def trivd_gan_fp_generator(
     stem's linear map has no spectral norm. ``width`` is the channel multiplier ``ch``
     (48, or 120 for the large model); the per-stage multipliers ``[8, 8, 4, 2]`` are
     DVD-GAN's 64x64 list from 8x8 on (the paper leaves them to DVD-GAN). The encoder is
-    the D trunk at the paper's D width 92 with ``[2, 4, 8, 16, 16]``; states use a 1x1
-    convolution as in DVD-GAN-FP.
+    "identical to the spatial discriminator network" (appendix A): the D trunk
+    ``[2, 4, 8, 16, 16]`` at the D width, which on Kinetics equals ``width`` (48, or
+    120 for the large model, E.2 / Table 3); pass ``encoder_ch`` when D is wider
+    (BAIR, C.1: 92). Each initial state comes from a 3x3 convolution followed by a
+    ReLU over the encoder features (appendix F.3).
     """
     if width not in (48, 120):
         raise ValueError(f"width: expected 48 or 120, got {width}")
@@ -190,8 +202,10 @@ def trivd_gan_fp_generator(
         base_size=8,
         frames=frames,
         cond_frames=cond_frames,
-        encoder_ch=92,
+        encoder_ch=width,
         encoder_multipliers=(2, 4, 8, 16, 16),
+        state_kernel=3,
+        state_relu=True,
         recurrent_every_unit=True,
         recurrent_channels=None,
         attention=False,
@@ -222,7 +236,7 @@ def ssw_stage1_generator(
 _UPSAMPLING = {
     ("kinetics", 2): (128, (8, 8, 4, 2, 1), 32, 4, 2, 6),
     ("ucf101", 2): (128, (8, 8, 4, 2, 1), 64, 2, 2, 8),
-    ("bdd100k", 2): (96, (8, 4, 4, 2, 2), 64, 2, 2, 6),
+    ("bdd100k", 2): (96, (8, 8, 4, 2, 1), 64, 2, 2, 6),
     ("bdd100k", 3): (96, (8, 4, 4, 4, 2, 1), 128, 2, 2, 6),
 }
 
@@ -241,12 +255,14 @@ def cascade_upsampling_generator(
     ==========  =====  ====  ===================  =========================
     kinetics    2      128   [8, 8, 4, 2, 1]      6/32x32 -> 12/128x128
     ucf101      2      128   [8, 8, 4, 2, 1]      8/64x64 -> 16/128x128
-    bdd100k     2      96    [8, 4, 4, 2, 2]      6/64x64 -> 12/128x128
+    bdd100k     2      96    [8, 8, 4, 2, 1]      6/64x64 -> 12/128x128
     bdd100k     3      96    [8, 4, 4, 4, 2, 1]   6/128x128 -> 12/256x256
     ==========  =====  ====  ===================  =========================
 
-    Every unit but the last upsamples, so the stem is 8x8. UCF101's level 2 has no
-    widths of its own in the papers; Kinetics' are used.
+    Every unit but the last upsamples, so the stem is 8x8. The BDD100K lists are HVG
+    B.2's 128x128 and 256x256 generators (SSW-GAN's BDD list ``[8, 4, 4, 2, 2]`` belongs
+    to its own 3-stage model). UCF101's level 2 has no widths of its own in the
+    papers; Kinetics' are used.
     """
     key = (dataset, level)
     if key not in _UPSAMPLING:

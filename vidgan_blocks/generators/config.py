@@ -100,7 +100,14 @@ class CascadeFirstLevelConfig(_JsonConfig):
 
 @dataclass(frozen=True)
 class FramePredictionConfig(_JsonConfig):
-    """:class:`~vidgan_blocks.generators.FramePredictionGenerator`; defaults: DVD-GAN-FP, 11 frames given 5."""
+    """:class:`~vidgan_blocks.generators.FramePredictionGenerator`; defaults: DVD-GAN-FP's widths, 11 frames given 5.
+
+    The paper configurations come from
+    :func:`~vidgan_blocks.generators.dvd_gan_fp_generator` (dummy class, no ReLU on
+    the 1x1 state convolution) and :func:`~vidgan_blocks.generators.trivd_gan_fp_generator`;
+    ``state_relu`` defaults to True so configs saved before the field existed rebuild
+    the same module.
+    """
 
     kind: ClassVar[str] = "frame_prediction"
     ch: int = 128
@@ -116,6 +123,7 @@ class FramePredictionConfig(_JsonConfig):
     encoder_multipliers: tuple[int, ...] = (2, 4, 8, 16, 16)
     unet_skips: bool = True
     state_kernel: int = 1
+    state_relu: bool = True
     recurrent_every_unit: bool = False
     recurrent_channels: int | None = 512
     attention: bool = True

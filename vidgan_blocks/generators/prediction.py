@@ -4,8 +4,9 @@ Given ``C`` conditioning frames, an encoder with the architecture of the spatial
 discriminator's trunk processes each frame separately. For every recurrent layer
 of the generator, the encoder features at that layer's resolution are reshaped by
 folding the conditioning frames into channels and compressed by one convolution
-and a ReLU into the layer's initial state (DVD-GAN-FP: a 1x1 convolution to 512
-channels at 4x4; TrIVD-GAN-FP: one state per stage at 8, 16 and 32 pixels).
+into the layer's initial state (DVD-GAN-FP A.4: a 1x1 convolution to 512 channels
+at 4x4, no activation named; TrIVD-GAN-FP A and F.3: one state per stage at 8, 16
+and 32 pixels, each from a 3x3 convolution followed by a ReLU).
 Optional U-Net skips concatenate the encoder features at a unit's output
 resolution to that unit's output (broadcast over the predicted frames) and map
 the result back to the unit's width with one 3x3 convolution.
@@ -153,7 +154,9 @@ class FramePredictionGenerator(DVDGenerator):
         unet_skips: add :class:`ConditioningSkip` after every unit whose output
             resolution the encoder also produces (DVD-GAN-FP A.4).
         state_kernel: kernel size of the convolution forming each initial state
-            (DVD-GAN-FP: 1x1).
+            (DVD-GAN-FP A.4: 1x1; TrIVD-GAN-FP F.3: 3x3).
+        state_relu: apply a ReLU after that convolution (TrIVD-GAN-FP F.3); DVD-GAN-FP
+            A.4 names no activation there, so its builder turns it off.
         **kwargs: every other :class:`DVDGenerator` argument; ``num_classes``
             defaults to None (no class), ``frames`` to 11.
 
@@ -173,6 +176,7 @@ class FramePredictionGenerator(DVDGenerator):
         encoder_multipliers: Sequence[int] = (2, 4, 8, 16, 16),
         unet_skips: bool = True,
         state_kernel: int = 1,
+        state_relu: bool = True,
         frames: int = 11,
         num_classes: int | None = None,
         sn: bool = True,
@@ -202,7 +206,7 @@ class FramePredictionGenerator(DVDGenerator):
             hidden = unit.recurrent.hidden_channels
             self.state_convs[str(i)] = nn.Sequential(
                 SNConv2d(enc_channels[k] * cond_frames, hidden, state_kernel, padding=state_kernel // 2, sn=sn),
-                nn.ReLU(),
+                nn.ReLU() if state_relu else nn.Identity(),  # index 1 either way: same state_dict keys
             )
             self._state_source[str(i)] = k
         self.skips = nn.ModuleDict()
