@@ -9,11 +9,13 @@ import argparse
 import dataclasses
 import json
 import os
+import random
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch.utils.data import Dataset
 
@@ -41,6 +43,7 @@ __all__ = [
     "prediction_outputs",
     "prepare_synthetic",
     "real_clips",
+    "seed_everything",
     "set_threads",
     "single_run",
     "trainer_config",
@@ -101,6 +104,13 @@ def trainer_config(P: RunPreset, args: argparse.Namespace, ctx: DistributedConte
         checkpoint_every=P.checkpoint_every, num_workers=args.workers, progress=ctx.is_main, tensorboard=False,
         amp=args.amp, compile=args.compile, channels_last=args.channels_last, **fields,
     )
+
+
+def seed_everything(seed: int) -> None:
+    """Seed torch's, Python's and NumPy's global generators from the run seed (all three are checkpointed)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
 
 
 def set_threads(threads: int | None, device: torch.device) -> None:
@@ -462,7 +472,7 @@ def prediction_main(argv: Any, presets: Mapping[str, PredictionPreset], *, recip
     args = parser.parse_args(argv)
     ctx = init_distributed(args.device)
     set_threads(args.threads, ctx.device)
-    torch.manual_seed(args.seed)
+    seed_everything(args.seed)
     P = apply_overrides(presets[args.preset], batch=args.batch_size)
     if studies:
         P = dataclasses.replace(P, g=apply_overrides(P.g, recurrent=args.unit),
@@ -478,7 +488,7 @@ def prediction_main(argv: Any, presets: Mapping[str, PredictionPreset], *, recip
         out / "synthetic", ctx, n=P.synthetic_clips, frames=frames * P.stride, resolution=P.resolution,
         num_classes=6, seed=args.seed,
     )
-    # A single-class prediction G (TrIVD-GAN-FP) knows one dummy class, not the dataset's classes.
+    # A single-class prediction G (TrIVD-GAN-FP, DVD-GAN-FP) knows one dummy class, not the dataset's classes.
     dataset = video_folder(data_root, frames=frames, stride=P.stride, resolution=P.resolution, seed=args.seed,
                            split_file=args.split_file, cache_dir=out / "index",
                            constant_label=0 if P.g.num_classes == 1 else None)
@@ -504,12 +514,23 @@ def prediction_main(argv: Any, presets: Mapping[str, PredictionPreset], *, recip
 
 @dataclasses.dataclass(frozen=True)
 class LevelSpec:
-    """One cascade level: G and D configs, ``(f_t, f_s)`` to the level below, training window."""
+    """One cascade level: G and D configs, ``(f_t, f_s)`` to the level below, f_s filter, training window.
+
+    ``mode`` is the f_s filter of the views: ``"bilinear"`` (CVG section 3) or
+    ``"nearest"`` (SSW-GAN section 3.1); a matching discriminator must use the same.
+    """
 
     g: Any  # CascadeFirstLevelConfig (level 1) or UpsamplingGeneratorConfig
     d: Any  # DiscriminatorConfig
     factors: tuple[int, int] = (1, 1)
     window: int | None = None
+    mode: str = "bilinear"
+
+    def view_factors(self) -> Any:
+        """The level's :class:`~vidgan_blocks.data.ViewFactors` (how the view below is made from this one)."""
+        from vidgan_blocks.data import ViewFactors
+
+        return ViewFactors(*self.factors, self.mode)  # type: ignore[arg-type]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -523,6 +544,8 @@ class CascadePreset(RunPreset):
     num_classes: int | None
     steps: tuple[int, ...]
     long_frames: int
+    # HVG / SSW-GAN appendix A: no moving average of the weights; an int keeps one from that step
+    ema_start: int | None = None
 
 
 def without_matching(P: CascadePreset) -> CascadePreset:
@@ -540,7 +563,6 @@ def cascade_main(argv: Any, presets: Mapping[str, CascadePreset], *, recipe: str
     upsampling levels (SSW-GAN Table 2).
     """
     from vidgan_blocks.cascade import Cascade, Level, LevelOptim
-    from vidgan_blocks.data import ViewFactors
     from vidgan_blocks.generators import build_generator
     from vidgan_blocks.training import init_distributed
 
@@ -548,12 +570,14 @@ def cascade_main(argv: Any, presets: Mapping[str, CascadePreset], *, recipe: str
     parser.add_argument("--levels", default=None, help="levels to train, in order (e.g. 2,3 once level 1 is done)")
     if matching_flag:
         parser.add_argument("--no-matching", action="store_true", help="ablation: no matching discriminator")
+    parser.add_argument("--ema-start", type=int, default=None,
+                        help="keep an EMA of G's weights from this step (off in the papers' cascades)")
     add_metric_args(parser)
     args = parser.parse_args(argv)
     ctx = init_distributed(args.device)
     set_threads(args.threads, ctx.device)
-    torch.manual_seed(args.seed)
-    P = apply_overrides(presets[args.preset], batch=args.batch_size)
+    seed_everything(args.seed)
+    P = apply_overrides(presets[args.preset], batch=args.batch_size, ema_start=args.ema_start)
     if getattr(args, "no_matching", False):
         P = without_matching(P)
     L = len(P.levels)
@@ -579,7 +603,7 @@ def cascade_main(argv: Any, presets: Mapping[str, CascadePreset], *, recipe: str
         g_cfg = dataclasses.replace(spec.g, num_classes=num_classes)
         d_cfg = dataclasses.replace(spec.d, num_classes=num_classes)
         # factors of level l make level l-1's view from level l's: stored on the upper level
-        levels.append(Level(build_generator(g_cfg), d_cfg.build(), factors=ViewFactors(*spec.factors) if i else None,
+        levels.append(Level(build_generator(g_cfg), d_cfg.build(), factors=spec.view_factors() if i else None,
                             window=spec.window, optim=optim, discriminator_config=d_cfg))
     cascade = Cascade(levels)
     if (out / "cascade.json").exists():  # levels finished earlier (resume, or --levels 2 after --levels 1)

@@ -4,7 +4,9 @@ CVG section 4 (Kinetics-600): level 1 generates 24 frames of 32x32 (the data
 subsampled 4x in time); level 2 upsamples windows of 6 frames of 32x32 to 12
 frames of 128x128 during training and, at inference, runs over all 24 first-level
 frames to give 48 frames of 128x128. Widths follow SSW-GAN appendix B / HVG
-appendix B; lr G 1e-4, D 5e-4, two D steps per G step, batch 512.
+appendix B; lr G 1e-4, D 5e-4, two D steps per G step, batch 512, bilinear f_s for
+the views and the matching discriminator (CVG section 3), no weight moving average
+and no orthogonal penalty (HVG appendix A; ``--ema-start N`` keeps one).
 
 Run ``python recipes/cvg_kinetics.py`` for the tiny preset on synthetic data
 (a few minutes on a CPU), ``--preset paper --data /path/to/kinetics`` for the
@@ -40,7 +42,7 @@ PRESETS: dict[str, CascadePreset] = {
                       factors=(2, 4), window=6),
         ),
         frames=48, stride=2, resolution=128, num_classes=600, lr_g=1e-4, lr_d=5e-4, batch=8, effective_batch=512,
-        steps=(300_000, 300_000), ema_start=20_000, ema_decay=0.9999, passes=200, stats_batch=16,
+        steps=(300_000, 300_000), ema_start=None, ema_decay=0.9999, passes=200, stats_batch=16,
         synthetic_clips=2048, num_samples=8, log_every=50, checkpoint_every=2000, long_frames=48,
     ),
     # Same ratios at toy size: 16/32x32 -> level 1 8/8x8, level 2 2 -> 4 frames of 32x32.
@@ -55,7 +57,7 @@ PRESETS: dict[str, CascadePreset] = {
                       factors=(2, 4), window=2),
         ),
         frames=16, stride=1, resolution=32, num_classes=6, lr_g=1e-4, lr_d=5e-4, batch=4, effective_batch=None,
-        steps=(60, 45), ema_start=20, ema_decay=0.9, passes=4, stats_batch=4, synthetic_clips=24,
+        steps=(60, 45), ema_start=None, ema_decay=0.9, passes=4, stats_batch=4, synthetic_clips=24,
         num_samples=4, log_every=5, checkpoint_every=10, long_frames=16,
     ),
 }

@@ -7,7 +7,8 @@ unit for 64x64 (G ``ch`` 128, ``[8, 8, 8, 4, 2, 1]``; D DVD-GAN's 64x64 ``ch`` 1
 ``[2, 4, 8, 16, 16]``); level 2 takes the Kinetics level-2 widths (G ``ch`` 128
 ``[8, 8, 4, 2, 1]``, D ``ch`` 96 ``[1, 2, 4, 8, 16, 16]`` with the matching
 discriminator, bilinear f_s), as the papers give no UCF101 widths. Batch 512,
-100k iterations per level, lr G 1e-4 / D 5e-4, EMA from 20k (as the Kinetics recipe).
+100k iterations per level, lr G 1e-4 / D 5e-4, no weight moving average and no
+orthogonal penalty (HVG appendix A).
 
 Run ``python recipes/cvg_ucf101.py`` for the tiny preset on synthetic data,
 ``--preset paper --data /path/to/UCF-101`` for the paper's setup.
@@ -38,7 +39,7 @@ PAPER = CascadePreset(
                   factors=(2, 2), window=None),
     ),
     frames=16, stride=1, resolution=128, num_classes=101, lr_g=1e-4, lr_d=5e-4, batch=8, effective_batch=512,
-    steps=(100_000, 100_000), ema_start=20_000, ema_decay=0.9999, passes=200, stats_batch=16,
+    steps=(100_000, 100_000), ema_start=None, ema_decay=0.9999, passes=200, stats_batch=16,
     synthetic_clips=2048, num_samples=8, log_every=50, checkpoint_every=2000, long_frames=32,
 )
 
@@ -52,7 +53,7 @@ TINY = CascadePreset(
                   factors=(2, 2), window=None),
     ),
     frames=8, stride=1, resolution=16, num_classes=6, lr_g=1e-4, lr_d=5e-4, batch=4, effective_batch=None,
-    steps=(40, 30), ema_start=20, ema_decay=0.9, passes=4, stats_batch=4, synthetic_clips=24,
+    steps=(40, 30), ema_start=None, ema_decay=0.9, passes=4, stats_batch=4, synthetic_clips=24,
     num_samples=4, log_every=5, checkpoint_every=10, long_frames=16,
 )
 

@@ -24,7 +24,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # recipes/_common.py
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
 from _common import CascadePreset, LevelSpec, cascade_main  # noqa: E402
-from ssw_gan_kinetics import NO_EMA  # noqa: E402
 
 from vidgan_blocks.discriminators import DiscriminatorConfig, ssw_gan_stage1_config, ssw_gan_stage2_bdd_config  # noqa: E402
 from vidgan_blocks.generators import CascadeFirstLevelConfig, UpsamplingGeneratorConfig  # noqa: E402
@@ -37,13 +36,13 @@ PAPER = CascadePreset(
                                             frames_in=6),
                   DiscriminatorConfig("cascade_level", ch=64, multipliers=(2, 4, 8, 8, 16), factor_t=2, factor_s=2,
                                       mode="nearest", notes="SSW-GAN BDD100K 64x64 stage (B.2 list, one block fewer)"),
-                  factors=(2, 2), window=6),
+                  factors=(2, 2), window=6, mode="nearest"),
         LevelSpec(UpsamplingGeneratorConfig(ch=96, multipliers=(8, 8, 4, 4, 2, 2), low_size=64, factor_s=2, factor_t=2,
                                             frames_in=6),
-                  ssw_gan_stage2_bdd_config(), factors=(2, 2), window=6),
+                  ssw_gan_stage2_bdd_config(), factors=(2, 2), window=6, mode="nearest"),
     ),
     frames=100, stride=2, resolution=128, num_classes=None, lr_g=1e-4, lr_d=5e-4, batch=8, effective_batch=512,
-    steps=(35_000, 35_000, 35_000), ema_start=NO_EMA, ema_decay=0.9999, passes=200, stats_batch=16,
+    steps=(35_000, 35_000, 35_000), ema_start=None, ema_decay=0.9999, passes=200, stats_batch=16,
     synthetic_clips=2048, num_samples=8, log_every=50, checkpoint_every=2000, long_frames=100,
 )
 
@@ -55,15 +54,15 @@ TINY = CascadePreset(
                                             frames_in=2, z_dim=16),
                   DiscriminatorConfig("cascade_level", ch=4, multipliers=(1, 2), k=2, factor_t=2, factor_s=2,
                                       mode="nearest"),
-                  factors=(2, 2), window=2),
+                  factors=(2, 2), window=2, mode="nearest"),
         LevelSpec(UpsamplingGeneratorConfig(ch=4, multipliers=(4, 4, 2, 2), low_size=16, factor_s=2, factor_t=2,
                                             frames_in=2, z_dim=16),
                   DiscriminatorConfig("cascade_level", ch=4, multipliers=(1, 2, 2), k=2, factor_t=2, factor_s=2,
                                       mode="nearest"),
-                  factors=(2, 2), window=2),
+                  factors=(2, 2), window=2, mode="nearest"),
     ),
     frames=12, stride=1, resolution=32, num_classes=None, lr_g=1e-4, lr_d=5e-4, batch=4, effective_batch=None,
-    steps=(30, 20, 20), ema_start=NO_EMA, ema_decay=0.9999, passes=4, stats_batch=4, synthetic_clips=24,
+    steps=(30, 20, 20), ema_start=None, ema_decay=0.9999, passes=4, stats_batch=4, synthetic_clips=24,
     num_samples=4, log_every=5, checkpoint_every=10, long_frames=12,
 )
 

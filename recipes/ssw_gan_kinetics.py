@@ -5,7 +5,8 @@ temporal subsampling of 8 (ConvGRU and two G blocks per unit, ``ch`` 128; D ``ch
 128); stage 2 upsamples 2x in time and 4x in space, trained on windows of 6
 low-resolution frames (6/32x32 -> 12/128x128) with separable 3D convolutions, G
 ``ch`` 128 ``[8, 8, 4, 2, 1]``, D = D_S + D_T + matching discriminator at ``ch`` 96
-``[1, 2, 4, 8, 16, 16]``, nearest-neighbour f_s; at inference stage 2 runs over all 25
+``[1, 2, 4, 8, 16, 16]``, nearest-neighbour f_s for the views and the matching
+discriminator alike (section 3.1, B.2); at inference stage 2 runs over all 25
 first-stage frames (50 frames of 128x128) after 200 passes re-estimate its
 per-time-step BN statistics. Adam(0, 0.999), lr G 1e-4 / D 5e-4, two D steps per G
 step, batch 512, 300k iterations per stage, no weight moving average (appendix A).
@@ -29,18 +30,16 @@ from _common import CascadePreset, LevelSpec, cascade_main  # noqa: E402
 from vidgan_blocks.discriminators import DiscriminatorConfig, ssw_gan_stage1_config, ssw_gan_stage2_kinetics_config  # noqa: E402
 from vidgan_blocks.generators import CascadeFirstLevelConfig, UpsamplingGeneratorConfig  # noqa: E402
 
-NO_EMA = 10**12  # SSW-GAN appendix A: no moving average of the weights (the average never starts)
-
 PAPER = CascadePreset(
     levels=(
         LevelSpec(CascadeFirstLevelConfig(ch=128, multipliers=(8, 8, 8, 4, 2), frames=25, base_size=4),
                   ssw_gan_stage1_config()),
         LevelSpec(UpsamplingGeneratorConfig(ch=128, multipliers=(8, 8, 8, 4, 2, 1), low_size=32, factor_s=4, factor_t=2,
                                             frames_in=6),
-                  ssw_gan_stage2_kinetics_config(), factors=(2, 4), window=6),
+                  ssw_gan_stage2_kinetics_config(), factors=(2, 4), window=6, mode="nearest"),
     ),
     frames=50, stride=4, resolution=128, num_classes=600, lr_g=1e-4, lr_d=5e-4, batch=8, effective_batch=512,
-    steps=(300_000, 300_000), ema_start=NO_EMA, ema_decay=0.9999, passes=200, stats_batch=16, synthetic_clips=2048,
+    steps=(300_000, 300_000), ema_start=None, ema_decay=0.9999, passes=200, stats_batch=16, synthetic_clips=2048,
     num_samples=8, log_every=50, checkpoint_every=2000, long_frames=50,
 )
 
@@ -52,10 +51,10 @@ TINY = CascadePreset(
                                             frames_in=2, z_dim=16, class_dim=8),
                   DiscriminatorConfig("cascade_level", ch=4, multipliers=(1, 2, 2), k=2, factor_t=2, factor_s=4,
                                       mode="nearest"),
-                  factors=(2, 4), window=2),
+                  factors=(2, 4), window=2, mode="nearest"),
     ),
     frames=10, stride=1, resolution=32, num_classes=6, lr_g=1e-4, lr_d=5e-4, batch=4, effective_batch=None,
-    steps=(40, 30), ema_start=NO_EMA, ema_decay=0.9999, passes=4, stats_batch=4, synthetic_clips=24,
+    steps=(40, 30), ema_start=None, ema_decay=0.9999, passes=4, stats_batch=4, synthetic_clips=24,
     num_samples=4, log_every=5, checkpoint_every=10, long_frames=10,
 )
 

@@ -177,9 +177,72 @@ def test_train_in_order_and_frozen_level_unchanged(device):
     c.train_level(2, Clips(), cfg(max_steps=2), passes=1, stats_batch=2, ema_start=1, device=device)
     after = frozen.state_dict()
     assert before.keys() == after.keys()
+    stats = ("running_mean", "running_var", "num_batches_tracked")  # re-estimated on purpose (standing statistics)
     for k in before:
-        assert torch.equal(before[k], after[k]), k
+        if not k.endswith(stats):
+            assert torch.equal(before[k], after[k]), k
     assert all(p.grad is None and not p.requires_grad for p in frozen.parameters())
+
+
+def test_trainers_keep_no_ema_unless_asked(device):
+    # HVG / SSW-GAN appendix A: no weight moving average and no orthogonal penalty
+    from vidgan_blocks.training import EMAMixin
+
+    c = tiny_cascade()
+    first = c.make_trainer(1, Clips(), cfg(), device=device)
+    assert not isinstance(first, EMAMixin) and not hasattr(first, "ema")
+    assert first.config.ortho_reg == 0 and first.eval_model() is first.G
+    first.close()
+    c[1].freeze()
+    upper = c.make_trainer(2, Clips(), cfg(), device=device)
+    assert not isinstance(upper, EMAMixin) and upper.config.ortho_reg == 0
+    upper.close()
+    for l in (1, 2):  # still available on request
+        opted = c.make_trainer(l, Clips(), cfg(), ema_start=0, ema_decay=0.5, device=device)
+        assert isinstance(opted, EMAMixin) and opted.ema_start == 0
+        opted.close()
+
+
+def test_matching_discriminator_must_use_the_level_views(device):
+    c = tiny_cascade()
+    g2, d2 = c[2].generator, c[2].discriminator  # matching D: f_t 2, f_s 2, bilinear
+    for bad in (ViewFactors(2, 2, "nearest"), ViewFactors(2, 2, "avg")):
+        with pytest.raises(ValueError, match="matching discriminator"):
+            Cascade([c[1], Level(g2, d2, factors=bad, window=2)])
+    dn = DiscriminatorConfig("cascade_level", ch=2, multipliers=(1, 2), num_classes=NC, k=2, factor_t=2, factor_s=2,
+                             mode="nearest").build().to(device)
+    nearest = Cascade([c[1], Level(g2, dn, factors=ViewFactors(2, 2, "nearest"), window=2)])
+    nearest[1].freeze()
+    trainer = nearest.make_trainer(2, Clips(), cfg(), device=device)
+    clip = torch.rand(2, 3, 4, 16, 16, device=device) * 2 - 1
+    high, low = trainer.real_pair(clip)
+    # a real pair matches the matching discriminator's own downsample exactly
+    assert torch.equal(dn["matching"].pair(high, low)[:, 3:], low)
+    trainer.close()
+
+
+def test_training_and_generate_use_the_same_lower_sampler(device):
+    import copy
+
+    c = tiny_cascade()
+    c.train_level(1, Clips(), cfg(max_steps=3), passes=3, stats_batch=2, device=device)
+    seen = {}
+    sample_lower = c.sample_lower
+
+    def spy(l, n, labels, gen):  # the level-1 sampler as level 2's trainer uses it
+        seen.setdefault("state", copy.deepcopy(c[1].sampler.state_dict()))
+        return sample_lower(l, n, labels, gen)
+
+    c.sample_lower = spy
+    c.train_level(2, Clips(), cfg(max_steps=1), passes=3, stats_batch=2, device=device)
+    in_training = copy.deepcopy(c[1].sampler)
+    in_training.load_state_dict(seen["state"])
+    outs = c.generate(3, seed=5, passes=3, stats_batch=2, return_levels=True)
+    gen = torch.Generator(device=device).manual_seed(5)  # generate's noise for level 1
+    y = c._labels(3, None, gen)
+    z = torch.randn(3, int(c[1].generator.z_dim), generator=gen, device=device)
+    with torch.no_grad():
+        assert torch.equal(in_training(z, y), outs[0])
 
 
 # ---------------------------------------------------------------------- sampling

@@ -31,3 +31,27 @@ def test_evaluate_with_a_weight_file_scores_fvd_fid_is(tmp_path, device) -> None
     assert {"fvd", "fid", "is"} <= set(out)
     assert all(math.isfinite(out[k]["value"]) for k in ("fvd", "fid", "is"))
     assert out["fvd"]["value"] > 0
+
+
+def test_seed_everything_seeds_torch_python_and_numpy() -> None:
+    import random
+
+    import numpy as np
+
+    from vidgan_blocks.training.rng import capture_rng_state, restore_rng_state
+
+    common = recipe_module("_common")
+    saved = capture_rng_state()
+    try:
+        runs = []
+        for _ in range(2):  # two runs with the same seed, each after unrelated draws
+            random.random(), np.random.rand(), torch.rand(3)
+            common.seed_everything(7)
+            runs.append(capture_rng_state())
+        assert runs[0].keys() == runs[1].keys() and {"torch", "python", "numpy"} <= set(runs[0])
+        assert all(torch.equal(runs[0][k], runs[1][k]) for k in runs[0])
+        common.seed_everything(8)
+        other = capture_rng_state()
+        assert not any(torch.equal(runs[0][k], other[k]) for k in ("torch", "python", "numpy"))
+    finally:
+        restore_rng_state(saved)

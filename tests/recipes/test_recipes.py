@@ -115,6 +115,9 @@ def test_trivd_gan_fp_paper_presets(recipe, preset, g_ch, d_ch, cond, pred, lrs,
     assert (P.g.ch, P.g.multipliers, P.g.base_size, P.g.recurrent) == (g_ch, (8, 8, 4, 2), 8, "tsru_p")
     assert (P.g.cond_frames, P.g.frames, P.resolution, P.stride) == (cond, pred, 64, 1)
     assert (P.d.decomposition, P.d.ch, P.d.multipliers, P.d.mixed_projection) == ("trivd_stronger", d_ch, (2, 4, 8, 16, 16), True)
+    # appendix A: the encoder is the spatial D's network; F.3: 3x3 state convolutions + ReLU
+    assert (P.g.encoder_ch, P.g.encoder_multipliers) == (P.d.ch, P.d.multipliers)
+    assert (P.g.state_kernel, P.g.state_relu) == (3, True)
     assert ((P.lr_g, P.lr_d), P.ortho_reg, P.effective_batch, P.ema_start) == (lrs, 1e-4, 512, 20_000)
     G = _meta(lambda: build_generator(P.g))
     D = _meta(P.d.build)
@@ -129,8 +132,9 @@ def test_dvd_gan_fp_paper_presets(recipe, cond, pred, fast_sn) -> None:
 
     P = recipe_module(recipe).PRESETS["paper"]
     assert (P.g.ch, P.g.multipliers, P.g.encoder_ch, P.g.encoder_multipliers) == (128, (8, 8, 8, 4, 2), 128, (2, 4, 8, 16, 16))
-    assert (P.g.cond_frames, P.g.frames, P.resolution, P.stride, P.g.num_classes) == (cond, pred, 64, 1, None)
+    assert (P.g.cond_frames, P.g.frames, P.resolution, P.stride, P.g.num_classes) == (cond, pred, 64, 1, 1)
     assert (P.g.recurrent, P.g.recurrent_channels, P.g.unet_skips, P.g.state_kernel) == ("mconv_gru", 512, True, 1)
+    assert not P.g.state_relu and recipe_module(recipe).PRESETS["tiny"].g.num_classes == 1
     assert (P.d.decomposition, P.d.ch, P.d.multipliers, P.d.k, P.d.frame_conditioning) == ("dvd_gan_fp", 128, (2, 4, 8, 16, 16), 8, True)
     assert (P.lr_g, P.lr_d, P.effective_batch) == (1e-4, 2e-4, 512)
     G = _meta(lambda: build_generator(P.g))
@@ -160,7 +164,7 @@ CASCADES = {
     ],
     "cvg_bdd100k": [
         (12, 64, None, 128, (8, 8, 4, 2, 1), 128, (2, 4, 8, 16, 16), False),
-        (24, 128, 6, 96, (8, 4, 4, 2, 2), 96, (1, 2, 4, 8, 16, 16), True),
+        (24, 128, 6, 96, (8, 8, 4, 2, 1), 96, (1, 2, 4, 8, 16, 16), True),  # HVG B.2
         (48, 256, 6, 96, (8, 4, 4, 4, 2, 1), 96, (1, 2, 4, 8, 8, 16, 16), True),
     ],
 }
@@ -199,3 +203,5 @@ def test_prediction_presets_match_library_builders(fast_sn) -> None:
     assert trivd["paper"].g == _meta(lambda: trivd_gan_fp_generator(48)).config
     assert trivd["paper_large"].g == _meta(lambda: trivd_gan_fp_generator(120)).config
     assert fp["paper"].g == _meta(lambda: dvd_gan_fp_generator(64)).config
+    bair = recipe_module("trivd_gan_fp_bair").PRESETS["paper"]
+    assert bair.g == _meta(lambda: trivd_gan_fp_generator(48, cond_frames=1, frames=15, encoder_ch=92)).config

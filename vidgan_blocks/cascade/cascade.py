@@ -9,7 +9,11 @@ lower-level window it was conditioned on). At inference every upsampling level
 runs convolutionally over the whole previous output (CVG section 3.2,
 "convolutional unrolling"; SSW-GAN section 3.2) after re-estimating its
 per-time-step batch-norm statistics at the new length (SSW-GAN appendix A:
-200 dummy forward passes).
+200 dummy forward passes). Before a level trains, the frozen levels below it get
+the very statistics generation gives them (same passes, batch and seed), so a
+level is trained on the lower-level sampler it is later run on. Levels keep no
+moving average of their weights and no orthogonal penalty unless asked (HVG and
+SSW-GAN appendix A).
 
 Streaming (:meth:`Cascade.generate_stream`): an upsampling generator made of
 temporal convolutions and per-frame layers has a finite temporal receptive
@@ -97,12 +101,50 @@ class _LevelViewMixin:
         return video, self.pair_factors.apply(video)
 
 
-class LevelTrainer(_LevelViewMixin, EMAMixin, StandingStatsMixin, GANTrainer):
-    """Trainer of a first cascade level: its real data is the coarsest view ``x^1``."""
+class LevelTrainer(_LevelViewMixin, StandingStatsMixin, GANTrainer):
+    """Trainer of a first cascade level: its real data is the coarsest view ``x^1``.
+
+    No moving average of G's weights: HVG and SSW-GAN (appendix A of both) train
+    their levels without one. :meth:`Cascade.make_trainer` adds
+    :class:`~vidgan_blocks.training.EMAMixin` when asked (``ema_start=``).
+    """
 
 
-class UpsamplingLevelTrainer(_LevelViewMixin, WindowedTrainingMixin, EMAMixin, StandingStatsMixin, GANTrainer):
-    """Trainer of an upsampling level: windowed pairs against frozen lower levels (CVG eq. 3, SSW-GAN eq. 6)."""
+class UpsamplingLevelTrainer(_LevelViewMixin, WindowedTrainingMixin, StandingStatsMixin, GANTrainer):
+    """Trainer of an upsampling level: windowed pairs against frozen lower levels (CVG eq. 3, SSW-GAN eq. 6).
+
+    No moving average of G's weights unless :meth:`Cascade.make_trainer` is given ``ema_start=``.
+    """
+
+
+class _EMALevelTrainer(_LevelViewMixin, EMAMixin, StandingStatsMixin, GANTrainer):
+    """:class:`LevelTrainer` with an exponential moving average of G (opt-in)."""
+
+
+class _EMAUpsamplingLevelTrainer(_LevelViewMixin, WindowedTrainingMixin, EMAMixin, StandingStatsMixin, GANTrainer):
+    """:class:`UpsamplingLevelTrainer` with an exponential moving average of G (opt-in)."""
+
+
+def _check_matching(level: Level, index: int) -> None:
+    """Every matching discriminator of an upsampling level must use the level's own views.
+
+    Its fake pairs are ``(G output, the window G was given)`` and its real pairs
+    ``(x^l, f_s(f_t(x^l)))`` made with ``level.factors``; it downsamples the first
+    member itself, so the pair of a real clip only matches exactly when its
+    ``factor_t``, ``factor_s`` and filter are the level's.
+    """
+    from ..discriminators.single import MatchingDiscriminator
+
+    if level.discriminator is None:
+        return
+    f = level.factors
+    for m in level.discriminator.modules():
+        if isinstance(m, MatchingDiscriminator) and (m.factor_t, m.factor_s, m.mode) != (f.temporal, f.spatial, f.mode):
+            raise ValueError(
+                f"level {index}: its matching discriminator downsamples with (factor_t={m.factor_t}, "
+                f"factor_s={m.factor_s}, mode={m.mode!r}) but the level's views use (temporal={f.temporal}, "
+                f"spatial={f.spatial}, mode={f.mode!r}); a real pair would not match its own downsample"
+            )
 
 
 class Cascade:
@@ -130,6 +172,8 @@ class Cascade:
             if i > 0 and getattr(lv.generator, "factor_t", lv.factors.temporal) != lv.factors.temporal:
                 raise ValueError(f"level {i + 1}: generator factor_t={lv.generator.factor_t} but the level's "
                                  f"temporal factor is {lv.factors.temporal}")
+            if i > 0:
+                _check_matching(lv, i + 1)
         self.levels = levels
 
     def __len__(self) -> int:
@@ -212,8 +256,8 @@ class Cascade:
         """Samples of the frozen levels below ``l`` (eval mode, no gradient): ``x̂^{l-1}``.
 
         The first level runs at its training length; levels in between run over
-        their whole input (their statistics must have been re-estimated at that
-        length, which :meth:`train_level` does).
+        their whole input. :meth:`train_level` re-estimates the statistics of all
+        of them (level 1 included) at those lengths first, as :meth:`generate` does.
 
         Shape:
             - output: ``(n, 3, T_{l-1}, H_{l-1}, W_{l-1})``
@@ -260,6 +304,7 @@ class Cascade:
         seed: int = 0,
         passes: int = 200,
         stats_batch: int = 16,
+        stats_seed: int = 0,
         return_levels: bool = False,
     ) -> torch.Tensor | list[torch.Tensor]:
         """Sample ``n`` videos through every level, unrolling the upsampling levels.
@@ -273,8 +318,13 @@ class Cascade:
             n: number of videos.
             classes: ``(n,)`` labels for a class-conditional cascade (random if ``None``).
             frames: output length (default: level 1's training length times ``prod(f_t)``).
-            seed: fixes noise, labels and the statistics passes.
+            seed: fixes noise and labels.
             passes, stats_batch: standing-statistics passes and their batch size.
+            stats_seed: fixes the noise of the statistics passes. With ``frames=None``
+                and the ``passes``, ``stats_batch`` and ``stats_seed`` given to
+                :meth:`train_level`, every lower level gets the statistics it had
+                while the level above it trained, so for the same noise it gives
+                the same output.
             return_levels: return every level's output, coarsest first.
 
         Shape:
@@ -291,7 +341,7 @@ class Cascade:
         outs: list[torch.Tensor] = []
         x = None
         for k in range(len(self.levels)):
-            self._standing_one_shot(k, passes, stats_batch, seed, t1)
+            self._standing_one_shot(k, passes, stats_batch, stats_seed, t1)
             x = self._run_level(k, zs[k], y, x, t1)
             outs.append(x)
         return outs if return_levels else outs[-1]
@@ -309,6 +359,7 @@ class Cascade:
         seed: int = 0,
         passes: int = 200,
         stats_batch: int = 16,
+        stats_seed: int = 0,
         fps: float = 8,
     ) -> int:
         """Sample like :meth:`generate` but produce the top level chunk by chunk.
@@ -340,7 +391,7 @@ class Cascade:
         x = None
         top = len(self.levels) - 1
         for k in range(top):
-            self._standing_one_shot(k, passes, stats_batch, seed, t1)
+            self._standing_one_shot(k, passes, stats_batch, stats_seed, t1)
             x = self._run_level(k, zs[k], y, x, t1)
         assert x is not None
         level = self.levels[top]
@@ -349,7 +400,7 @@ class Cascade:
         halo = math.ceil(temporal_radius(g) / ft)
         size = chunk if chunk is not None else (level.window or x.shape[2])
         plan = chunk_plan(x.shape[2], check_positive_int(size, "chunk"), halo)
-        self._standing_streamed(top, plan, ft, passes, stats_batch, seed, t1)
+        self._standing_streamed(top, plan, ft, passes, stats_batch, stats_seed, t1)
         writer = VideoStreamWriter(path, fps) if path is not None else None
         norms = _norms(g)
         full = {m: (m.running_mean, m.running_var) for m in norms}
@@ -414,32 +465,42 @@ class Cascade:
 
     # ------------------------------------------------------------------ training
 
+    def _check_lower_trained(self, l: int) -> None:
+        for j, lower in enumerate(self.levels[: l - 1], start=1):
+            if lower._sampler is None:
+                raise RuntimeError(f"level {l} is trained after level {j}: train or load level {j} first")
+
     def make_trainer(
         self,
         l: int,
         dataset: Dataset,
         config: TrainerConfig,
         *,
+        ema_start: int | None = None,
         ema_decay: float = 0.9999,
-        ema_start: int = 20_000,
         standing_passes: int = 200,
         **trainer_kwargs: Any,
     ) -> GANTrainer:
         """The trainer of level ``l`` (1-based) on ``dataset`` (dicts with top-level ``"video"`` clips).
 
         ``config`` gives everything but the optimiser settings, which come from the
-        level (:class:`LevelOptim`); ``out_dir`` is replaced by ``config.out_dir/<level name>``.
+        level (:class:`LevelOptim`, whose orthogonal penalty is off by default);
+        ``out_dir`` is replaced by ``config.out_dir/<level name>``.
         Levels below ``l`` must already be trained (or loaded): they are frozen and
-        sampled in eval mode through :attr:`Level.sampler` (the EMA weights when
-        kept) to condition level ``l``.
+        sampled in eval mode through :attr:`Level.sampler` to condition level ``l``.
+
+        By default G keeps no moving average of its weights: HVG and SSW-GAN
+        (appendix A of both) train every level without weight averaging and
+        without an orthogonal penalty, so the raw generator is what gets frozen
+        and conditions the next level. ``ema_start=N`` opts in to an EMA of G
+        (decay ``ema_decay``) from iteration ``N`` (:class:`~vidgan_blocks.training.EMAMixin`);
+        the averaged weights are then the ones frozen.
         """
         self._check_level(l)
         level = self.levels[l - 1]
         if level.discriminator is None:
             raise ValueError(f"level {l}: no discriminator to train against")
-        for j, lower in enumerate(self.levels[: l - 1], start=1):
-            if lower._sampler is None:
-                raise RuntimeError(f"level {l} is trained after level {j}: train or load level {j} first")
+        self._check_lower_trained(l)
         opt: LevelOptim = level.optim
         cfg = dataclasses.replace(
             config,
@@ -450,17 +511,19 @@ class Cascade:
             ortho_reg=opt.ortho_reg,
             out_dir=None if config.out_dir is None else str(Path(config.out_dir) / str(level.name)),
         )
+        ema = {} if ema_start is None else {"ema_start": ema_start, "ema_decay": ema_decay}
         common = dict(
-            ema_decay=ema_decay,
-            ema_start=ema_start,
+            **ema,
             standing_passes=standing_passes,
             view_fn=lambda clip: self.view(clip, l),
             model_config={"cascade_level": l, "level": level.spec()},
             **trainer_kwargs,
         )
         if l == 1:
-            return LevelTrainer(level.generator, level.discriminator, dataset, cfg, **common)
-        return UpsamplingLevelTrainer(
+            first = LevelTrainer if ema_start is None else _EMALevelTrainer
+            return first(level.generator, level.discriminator, dataset, cfg, **common)
+        upper = UpsamplingLevelTrainer if ema_start is None else _EMAUpsamplingLevelTrainer
+        return upper(
             level.generator,
             level.discriminator,
             dataset,
@@ -481,22 +544,33 @@ class Cascade:
         *,
         passes: int = 200,
         stats_batch: int = 16,
+        stats_seed: int = 0,
         **trainer_kwargs: Any,
     ) -> dict[str, Any]:
         """Train level ``l`` (resuming from its checkpoints per ``config.resume``), then freeze it.
 
-        Intermediate levels between 1 and ``l`` get standing statistics at the
-        length they are unrolled to first. After training, :attr:`Level.sampler`
-        is a frozen copy of the trainer's evaluation generator (EMA when active)
-        and, with an ``out_dir``, the level's weights and config are exported to
-        ``out_dir/<level name>/`` (see :meth:`save`).
+        First every frozen level below ``l`` (level 1 included) gets its standing
+        statistics re-estimated, coarsest first, exactly as :meth:`generate` does
+        with ``frames=None`` and the same ``passes``, ``stats_batch`` and
+        ``stats_seed``: level 1 at its training length, the levels in between
+        over their whole input. The lower-level sampler that conditions level
+        ``l`` during training is then the one that conditions it at generation
+        (SSW-GAN appendix A re-estimates per-time-step statistics with 200 passes
+        before sampling; the training-time running averages are not used).
+        After training, :attr:`Level.sampler` is a frozen copy of the trainer's
+        evaluation generator (the EMA weights only when ``ema_start=`` turned
+        them on) and, with an ``out_dir``, the level's weights and config are
+        exported to ``out_dir/<level name>/`` (see :meth:`save`).
 
         Returns:
             The trainer's summary (step, counters, signal).
         """
         self._check_level(l)
-        for k in range(1, l - 1):
-            self._standing_one_shot(k, passes, stats_batch, 0, None)
+        check_positive_int(passes, "passes")
+        check_positive_int(stats_batch, "stats_batch")
+        self._check_lower_trained(l)
+        for k in range(l - 1):
+            self._standing_one_shot(k, passes, stats_batch, stats_seed, None)
         trainer = self.make_trainer(l, dataset, config, standing_passes=passes, **trainer_kwargs)
         try:
             summary = trainer.fit()

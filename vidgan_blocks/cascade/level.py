@@ -33,7 +33,7 @@ class LevelOptim:
         lr_g, lr_d: Adam learning rates.
         betas: Adam betas (0, 0.999 in every paper of the library).
         n_dis: discriminator updates per generator update.
-        ortho_reg: weight of G's orthogonal regularisation (0: off).
+        ortho_reg: weight of G's orthogonal regularisation (0: off, as in HVG and SSW-GAN appendix A).
     """
 
     lr_g: float = 1e-4
@@ -98,7 +98,7 @@ class Level:
             rebuild the modules. Taken from ``generator.config`` when absent.
 
     After training, :attr:`sampler` is the network used to sample this level
-    (the EMA generator when one was kept); before, it is the generator itself.
+    (the EMA generator only when one was asked for); before, it is the generator itself.
     """
 
     def __init__(
