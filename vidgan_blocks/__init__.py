@@ -1,6 +1,11 @@
 """vidgan_blocks: composable video-GAN building blocks.
 
 Every public video tensor is ``(B, C, T, H, W)``, floating point, pixels in [-1, 1].
+Batches are never empty: every block, head, recurrent unit, op, generator and
+discriminator refuses ``B = 0`` with a ``ValueError`` (the spectral-norm layers,
+twins of torch's own, behave as torch does). Wrong ranks, sizes and dtypes raise
+a ``ValueError`` or ``TypeError`` naming the argument, checked from shapes and
+dtypes alone; label values are checked only for CPU labels.
 The names below are re-exported from the subpackages (constants such as
 ``VIDEO_EXTENSIONS`` stay in their subpackage). The torch-fidelity integration of
 :mod:`vidgan_blocks.metrics` is imported on first use.

@@ -8,6 +8,12 @@ Checks of values (:func:`check_label_range`) read the tensor on the host. On an
 accelerator that read waits for every queued kernel, so blocks only check values
 of CPU tensors; accelerator values are checked where the data enters (the
 trainer's batches, the label samplers), while they are still on the CPU.
+
+Empty batches: :func:`check_video`, :func:`check_frames` and :func:`check_features`
+refuse ``B = 0`` unless told otherwise (``allow_empty=True``), so every block, head,
+recurrent unit, generator and discriminator raises a ``ValueError`` saying that a
+non-empty batch is expected, instead of failing in a reshape that divides by the batch
+size. Zero-length dimensions (no channels, no frames, no pixels) are refused the same way.
 """
 
 from __future__ import annotations
@@ -16,7 +22,16 @@ from collections.abc import Sequence
 
 import torch
 
-__all__ = ["check_video", "check_frames", "check_int", "check_positive_int", "check_pair", "check_label_range"]
+__all__ = [
+    "check_video",
+    "check_frames",
+    "check_features",
+    "check_labels",
+    "check_int",
+    "check_positive_int",
+    "check_pair",
+    "check_label_range",
+]
 
 
 def _shape(x: torch.Tensor) -> str:
@@ -32,6 +47,7 @@ def check_video(
     min_hw: int | tuple[int, int] = 1,
     t: int | None = None,
     hw: tuple[int, int] | None = None,
+    allow_empty: bool = False,
 ) -> torch.Tensor:
     """Check that ``x`` is a floating ``(B, C, T, H, W)`` video tensor.
 
@@ -43,13 +59,14 @@ def check_video(
         min_hw: smallest allowed H and W (one int for both, or a pair).
         t: required T, if any.
         hw: required (H, W), if any.
+        allow_empty: accept an empty batch (``B = 0``).
 
     Returns:
         ``x`` unchanged, so the guard can be used inline.
 
     Raises:
         TypeError: ``x`` is not a tensor, or not floating point.
-        ValueError: wrong rank, channel count, or too few frames / pixels.
+        ValueError: wrong rank, channel count, an empty batch, or too few frames / pixels.
     """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name}: expected a torch.Tensor of shape (B, C, T, H, W), got {type(x).__name__}")
@@ -59,9 +76,13 @@ def check_video(
         raise ValueError(f"{name}: expected a 5-D video tensor {expected}, got shape {_shape(x)}")
     if not x.is_floating_point():
         raise TypeError(f"{name}: expected a floating-point video tensor, got dtype {x.dtype}")
-    _, c, tt, h, w = x.shape
+    b, c, tt, h, w = x.shape
     if channels is not None and c != channels:
         raise ValueError(f"{name}: expected {expected} with C={channels}, got shape {_shape(x)}")
+    if c < 1:
+        raise ValueError(f"{name}: expected at least one channel, got shape {_shape(x)}")
+    if b < 1 and not allow_empty:
+        raise ValueError(f"{name}: expected a non-empty batch (B >= 1), got shape {_shape(x)}")
     if t is not None and tt != t:
         raise ValueError(f"{name}: expected T={t} frames, got shape {_shape(x)}")
     if tt < min_t:
@@ -75,9 +96,9 @@ def check_video(
 
 
 def check_frames(
-    x: object, name: str = "x", *, channels: int | None = None, min_hw: int = 1
+    x: object, name: str = "x", *, channels: int | None = None, min_hw: int = 1, allow_empty: bool = False
 ) -> torch.Tensor:
-    """Check that ``x`` is a floating ``(N, C, H, W)`` batch of frames or feature maps."""
+    """Check that ``x`` is a floating ``(N, C, H, W)`` batch of frames or feature maps (``N >= 1``)."""
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name}: expected a torch.Tensor of shape (N, C, H, W), got {type(x).__name__}")
     c_txt = "C" if channels is None else str(channels)
@@ -87,9 +108,81 @@ def check_frames(
         raise TypeError(f"{name}: expected a floating-point tensor, got dtype {x.dtype}")
     if channels is not None and x.shape[1] != channels:
         raise ValueError(f"{name}: expected (N, {channels}, H, W), got shape {_shape(x)}")
+    if x.shape[1] < 1:
+        raise ValueError(f"{name}: expected at least one channel, got shape {_shape(x)}")
+    if x.shape[0] < 1 and not allow_empty:
+        raise ValueError(f"{name}: expected a non-empty batch (N >= 1), got shape {_shape(x)}")
     if x.shape[2] < min_hw or x.shape[3] < min_hw:
         raise ValueError(f"{name}: expected H, W >= {min_hw}, got shape {_shape(x)}")
     return x
+
+
+def check_features(
+    x: object,
+    name: str,
+    dim: int | None = None,
+    *,
+    batch: int | None = None,
+    like: str = "x",
+    per_step: bool = False,
+    allow_empty: bool = False,
+) -> torch.Tensor:
+    """Check that ``x`` is a floating ``(B, F)`` feature vector per sample (``(B, F, T)`` if ``per_step``).
+
+    Used for conditioning vectors, noise and pooled discriminator features.
+
+    Args:
+        x: the value to check.
+        name: how the argument is called in the error message.
+        dim: required F, if any (F >= 1 always).
+        batch: required B, if any (the batch of another argument, named by ``like``).
+        per_step: expect one vector per time step, ``(B, F, T)`` with ``T >= 1``.
+        allow_empty: accept an empty batch (``B = 0``).
+
+    Raises:
+        TypeError: ``x`` is not a tensor, or not floating point.
+        ValueError: wrong rank, feature size, batch size, or a zero-length dimension.
+    """
+    f_txt = "F" if dim is None else str(dim)
+    b_txt = "B" if batch is None else str(batch)
+    expected = f"({b_txt}, {f_txt}, T)" if per_step else f"({b_txt}, {f_txt})"
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name}: expected a torch.Tensor of shape {expected}, got {type(x).__name__}")
+    if x.dim() != (3 if per_step else 2):
+        raise ValueError(f"{name}: expected shape {expected}, got shape {_shape(x)}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name}: expected a floating-point tensor of shape {expected}, got dtype {x.dtype}")
+    if (dim is not None and x.shape[1] != dim) or x.shape[1] < 1:
+        raise ValueError(f"{name}: expected shape {expected}, got shape {_shape(x)}")
+    if batch is not None and x.shape[0] != batch:
+        raise ValueError(f"{name}: expected shape {expected} (batch size matching {like}), got shape {_shape(x)}")
+    if per_step and x.shape[2] < 1:
+        raise ValueError(f"{name}: expected at least one time step (T >= 1), got shape {_shape(x)}")
+    if x.shape[0] < 1 and not allow_empty:
+        raise ValueError(f"{name}: expected a non-empty batch (B >= 1), got shape {_shape(x)}")
+    return x
+
+
+def check_labels(y: object, num_classes: int, batch: int, name: str = "y", *, dtypes: str = "integer") -> torch.Tensor:
+    """Check that ``y`` holds ``batch`` class labels in ``[0, num_classes)``.
+
+    Shape and dtype always; the values only for CPU tensors (see :func:`check_label_range`).
+
+    Args:
+        y: the value to check.
+        num_classes: number of classes.
+        batch: required number of labels.
+        name: how the argument is called in the error message.
+        dtypes: ``"integer"`` (int32 or int64, what embeddings take) or ``"int64"``.
+
+    Raises:
+        ValueError: not an integer tensor of shape ``(batch,)``, or (CPU) a label out of range.
+    """
+    allowed = (torch.int64,) if dtypes == "int64" else (torch.int32, torch.int64)
+    if not isinstance(y, torch.Tensor) or y.dim() != 1 or y.shape[0] != batch or y.dtype not in allowed:
+        got = f"shape {_shape(y)} dtype {y.dtype}" if isinstance(y, torch.Tensor) else type(y).__name__
+        raise ValueError(f"{name}: expected {dtypes} labels of shape ({batch},), got {got}")
+    return check_label_range(y, num_classes, name)
 
 
 def check_int(value: object, name: str, *, minimum: int | None = None) -> int:

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
-from .._checks import check_positive_int, check_video
+from .._checks import check_features, check_positive_int, check_video
 from ..layers.conv import SeparableConv3d
 from ..layers.norm import ConditionalBatchNorm
 from ..layers.spectral import SNConv2d, SNConv3d
@@ -71,9 +71,7 @@ class _GBlockBase(nn.Module):
 
     def _check(self, x: torch.Tensor, cond: torch.Tensor) -> None:
         check_video(x, channels=self.in_channels)
-        if not isinstance(cond, torch.Tensor) or cond.shape != (x.shape[0], self.cond_dim):
-            got = tuple(cond.shape) if isinstance(cond, torch.Tensor) else type(cond).__name__
-            raise ValueError(f"cond: expected shape ({x.shape[0]}, {self.cond_dim}), got {got}")
+        check_features(cond, "cond", self.cond_dim, batch=x.shape[0], like="x")
 
     def _conv(self, conv: nn.Module, x: torch.Tensor) -> torch.Tensor:
         return _frames(conv, x) if self.frame_wise else conv(x)

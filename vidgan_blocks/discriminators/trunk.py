@@ -30,7 +30,7 @@ import torch
 from einops import rearrange
 from torch import nn
 
-from .._checks import check_int, check_positive_int, check_video
+from .._checks import check_features, check_int, check_positive_int, check_video
 from ..blocks import DBlock, DBlock3d
 from ..layers import MixedProjectionHead, ProjectionHead
 
@@ -132,7 +132,7 @@ class ScoreHead(nn.Module):
         sn: spectral norm on the head.
 
     Shape:
-        - h: ``(B, F, T)``; y: ``(B,)`` int64 or ``None``
+        - h: ``(B, F, T)`` floating point, ``B, T >= 1``; y: ``(B,)`` int64 or ``None``
         - output: ``(B,)`` (sum / mean), ``(B, T)`` (none) or ``(B, B, T)`` (mixed)
     """
 
@@ -158,9 +158,7 @@ class ScoreHead(nn.Module):
             self.head = ProjectionHead(in_features, num_classes, sn=sn)
 
     def forward(self, h: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        if not isinstance(h, torch.Tensor) or h.dim() != 3:
-            got = tuple(h.shape) if isinstance(h, torch.Tensor) else type(h).__name__
-            raise ValueError(f"h: expected per-step features (B, F, T), got {got}")
+        check_features(h, "h", per_step=True)
         if self.mixed_projection:
             if y is not None and self.num_classes is None:
                 raise ValueError("y: this discriminator is unconditional (num_classes=None) but labels were given")

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from einops import rearrange, repeat
 from torch import nn
 
-from .._checks import check_positive_int, check_video
+from .._checks import check_features, check_labels, check_positive_int, check_video
 from ..layers.norm import FrameBatchNorm
 from ..layers.spectral import SNConv2d, SNEmbedding, SNLinear
 
@@ -71,6 +71,8 @@ class Conditioning(nn.Module):
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         if not isinstance(z, torch.Tensor) or z.dim() != 2 or z.shape[1] != self.z_dim or not z.is_floating_point():
             raise ValueError(f"z: expected a float tensor of shape (B, {self.z_dim}), got {_shape(z)}")
+        if z.shape[0] < 1:
+            raise ValueError(f"z: expected a non-empty batch (B >= 1), got shape {_shape(z)}")
         if self.embed is None:
             if y is not None:
                 raise ValueError("y: this generator is unconditional (num_classes=None) but a label was given")
@@ -79,9 +81,7 @@ class Conditioning(nn.Module):
             if self.num_classes != 1:
                 raise ValueError(f"y: expected class labels of shape ({z.shape[0]},) for {self.num_classes} classes, got None")
             y = torch.zeros(z.shape[0], dtype=torch.long, device=z.device)
-        if not isinstance(y, torch.Tensor) or y.shape != (z.shape[0],) or y.dtype != torch.long:
-            got = f"{_shape(y)} {y.dtype}" if isinstance(y, torch.Tensor) else type(y).__name__
-            raise ValueError(f"y: expected int64 labels of shape ({z.shape[0]},), got {got}")
+        check_labels(y, self.num_classes, z.shape[0], dtypes="int64")  # values of CPU labels only: no host read
         return torch.cat([z, self.embed(y)], dim=1)
 
 
@@ -95,7 +95,7 @@ class NoiseStem(nn.Module):
         sn: spectral norm on the linear layer (TrIVD-GAN-FP A leaves it out).
 
     Shape:
-        - cond: ``(B, cond_dim)``
+        - cond: ``(B, cond_dim)`` floating point, ``B >= 1``
         - output: ``(B, channels, frames, size, size)``, a broadcast view in time
     """
 
@@ -106,6 +106,7 @@ class NoiseStem(nn.Module):
         self.linear = SNLinear(cond_dim, channels * size * size, sn=sn)
 
     def forward(self, cond: torch.Tensor, frames: int) -> torch.Tensor:
+        check_features(cond, "cond", self.linear.in_features)
         check_positive_int(frames, "frames")
         x = self.linear(cond)  # [B, C*S*S]
         return repeat(x, "b (c h w) -> b c t h w", c=self.channels, h=self.size, w=self.size, t=frames)

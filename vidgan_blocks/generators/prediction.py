@@ -137,6 +137,8 @@ class ConditioningSkip(nn.Module):
         if not isinstance(e, torch.Tensor) or e.shape != (b, self.cond_channels, h, w):
             got = tuple(e.shape) if isinstance(e, torch.Tensor) else type(e).__name__
             raise ValueError(f"e: expected shape ({b}, {self.cond_channels}, {h}, {w}), got {got}")
+        if not e.is_floating_point():
+            raise TypeError(f"e: expected a floating-point tensor, got dtype {e.dtype}")
         weight = self.conv.weight  # read once: one power iteration per call
         hx = F.conv2d(rearrange(x, "b c t h w -> (b t) c h w"), weight[:, :c], self.conv.bias, padding=1)
         he = F.conv2d(e, weight[:, c:], None, padding=1)  # [B, C, H, W], shared by all frames

@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._checks import check_label_range, check_positive_int
+from .._checks import check_features, check_labels, check_positive_int
 from .spectral import SNEmbedding, SNLinear
 
 __all__ = ["ProjectionHead", "MixedProjectionHead"]
@@ -32,12 +32,9 @@ def _check_labels(y: torch.Tensor | None, batch: int, num_classes: int | None, *
         return None
     if num_classes is None:
         raise ValueError("y: this head is unconditional (num_classes=None) but labels were given")
-    if not isinstance(y, torch.Tensor) or y.dim() != 1 or y.shape[0] != batch or y.is_floating_point():
-        got = (tuple(y.shape), y.dtype) if isinstance(y, torch.Tensor) else type(y).__name__
-        raise ValueError(f"y: expected integer labels of shape ({batch},), got {got}")
     # Values are only checked on the CPU: on a GPU the read would stall every forward pass,
     # and the trainer checks the labels of each batch before moving it to the device.
-    return check_label_range(y, num_classes)
+    return check_labels(y, num_classes, batch)
 
 
 class ProjectionHead(nn.Module):
@@ -49,7 +46,7 @@ class ProjectionHead(nn.Module):
         sn: spectral norm on the linear map and the embedding.
 
     Shape:
-        - h: ``(B, F)``
+        - h: ``(B, F)`` floating point, ``B >= 1``
         - y: ``(B,)`` int64 labels (required iff ``num_classes`` is set)
         - output: ``(B,)``
     """
@@ -62,9 +59,7 @@ class ProjectionHead(nn.Module):
         self.embed = SNEmbedding(num_classes, in_features, sn=sn) if num_classes is not None else None
 
     def forward(self, h: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        if not isinstance(h, torch.Tensor) or h.dim() != 2 or h.shape[1] != self.in_features:
-            got = tuple(h.shape) if isinstance(h, torch.Tensor) else type(h).__name__
-            raise ValueError(f"h: expected pooled features (B, {self.in_features}), got {got}")
+        check_features(h, "h", self.in_features)  # pooled features
         y = _check_labels(y, h.shape[0], self.num_classes, default_zero=False)
         out = self.linear(h).squeeze(1)
         if self.embed is not None and y is not None:
@@ -82,7 +77,7 @@ class MixedProjectionHead(nn.Module):
         sn: spectral norm on the linear map and the embedding.
 
     Shape:
-        - h: ``(B, F, T)`` features pooled over space, one vector per time step
+        - h: ``(B, F, T)`` features pooled over space, one vector per time step (``B, T >= 1``)
         - y: ``(B,)`` int64 labels, default all zeros
         - output: ``(B, B, T)`` with ``out[b, b', t] = r_x[b, t] + sum_t' r_xy[b', t']``
     """
@@ -95,9 +90,7 @@ class MixedProjectionHead(nn.Module):
         self.embed = SNEmbedding(num_classes, in_features, sn=sn)
 
     def forward(self, h: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        if not isinstance(h, torch.Tensor) or h.dim() != 3 or h.shape[1] != self.in_features:
-            got = tuple(h.shape) if isinstance(h, torch.Tensor) else type(h).__name__
-            raise ValueError(f"h: expected per-step features (B, {self.in_features}, T), got {got}")
+        check_features(h, "h", self.in_features, per_step=True)
         b = h.shape[0]
         y = _check_labels(y, b, self.num_classes, default_zero=True)
         if y is None:

@@ -37,7 +37,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
-from .._checks import check_positive_int, check_video
+from .._checks import check_features, check_positive_int, check_video
 from .spectral import SNLinear
 
 __all__ = ["FrameBatchNorm", "ConditionalBatchNorm"]
@@ -244,9 +244,7 @@ class ConditionalBatchNorm(FrameBatchNorm):
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         check_video(x, channels=self.num_features)
-        if not isinstance(cond, torch.Tensor) or cond.dim() != 2 or cond.shape != (x.shape[0], self.cond_dim):
-            got = tuple(cond.shape) if isinstance(cond, torch.Tensor) else type(cond).__name__
-            raise ValueError(f"cond: expected shape ({x.shape[0]}, {self.cond_dim}), got {got}")
+        check_features(cond, "cond", self.cond_dim, batch=x.shape[0], like="x")
         y = self._normalize(x)
         gain = 1.0 + self.gain(cond)
         bias = self.offset(cond)

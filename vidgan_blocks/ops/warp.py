@@ -252,6 +252,13 @@ def factorized_kernels(w: torch.Tensor, selection: torch.Tensor) -> torch.Tensor
             f"selection: expected (B, N, ...) = ({w.shape[0]}, {w.shape[2]}, ...) to match w {_shape(w)}, "
             f"got {_shape(selection)}"
         )
+    if not w.is_floating_point() or not selection.is_floating_point():
+        raise TypeError(f"w, selection: expected floating-point tensors, got dtypes {w.dtype} and {selection.dtype}")
+    if w.shape[0] < 1 or w.shape[2] < 1 or min(selection.shape[2:]) < 1:
+        raise ValueError(
+            f"w, selection: expected a non-empty batch, N >= 1 and non-empty maps, got w {_shape(w)} and "
+            f"selection {_shape(selection)}"
+        )
     b, n = selection.shape[:2]
     flat = selection.reshape(b, n, -1)  # [B, N, P]
     out = torch.bmm(w, flat)  # [B, k*k, P]
