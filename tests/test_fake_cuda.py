@@ -145,6 +145,12 @@ MODULES: dict[str, tuple[Callable[[], nn.Module], Callable[[], tuple[tuple, dict
                                                           num_classes=3)),
         lambda: ((noise(6), labels()), {"low_res": video(t=2, s=4)}),
     ),
+    "UpsamplingGeneratorConvGRU": (
+        lambda: build_generator(UpsamplingGeneratorConfig(ch=2, multipliers=(2, 2, 1), low_size=4, factor_s=2,
+                                                          factor_t=2, frames_in=2, z_dim=6, class_dim=4,
+                                                          num_classes=3, recurrent="conv_gru")),
+        lambda: ((noise(6), labels()), {"low_res": video(t=2, s=4)}),
+    ),
     # discriminators
     "DiscriminatorTrunk": (lambda: vb.DiscriminatorTrunk(3, 2, (1, 2), blocks_3d=1), lambda: ((video(),), {})),
     "SpatialDiscriminator": (lambda: vb.SpatialDiscriminator(2, **SINGLE_D), lambda: ((video(), labels()), {})),
@@ -352,6 +358,28 @@ def test_cascade_sample_on_cuda():
         out = cascade.generate(2, classes=[0, 2], frames=8, passes=1, stats_batch=2, return_levels=True)
         assert [o.device for o in out] == [CUDA, CUDA]
         assert out[-1].shape == (2, 3, 8, 16, 16)
+    assert [s for s in syncs.syncs if s.op != "blocking copy to cuda"] == [], syncs.syncs
+
+
+def test_cascade_window_protocol_and_truncation_on_cuda():
+    """Random low-resolution windows (drawn and gathered on the device) and truncated noise: no host reads."""
+    cascade = _tiny_cascade()
+    cascade.levels[1].freeze()
+    with fake_cuda() as syncs:
+        _to_cuda(cascade)
+        syncs.clear()
+        out, low, starts = cascade.generate_windows(2, classes=[0, 2], passes=1, stats_batch=2, truncation=0.5,
+                                                    truncation_mode="resample", return_windows=True)
+        assert out.device == low.device == starts.device == CUDA
+        assert out.shape == (2, 3, 4, 16, 16) and low.shape == (2, 3, 2, 8, 8)
+    assert [s for s in syncs.syncs if s.op != "blocking copy to cuda"] == [], syncs.syncs
+    cascade = _tiny_cascade()  # fresh statistics: a change of length between calls is another matter
+    cascade.levels[1].freeze()
+    with fake_cuda() as syncs:
+        _to_cuda(cascade)
+        syncs.clear()
+        out = cascade.generate(2, classes=[0, 2], frames=8, passes=1, stats_batch=2, truncation=0.5)
+        assert out.device == CUDA
     assert [s for s in syncs.syncs if s.op != "blocking copy to cuda"] == [], syncs.syncs
 
 

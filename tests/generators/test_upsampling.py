@@ -140,3 +140,76 @@ def test_size_bookkeeping(low, fs, n, up_last):
         sizes = [size] + [size] * (len(u.blocks) - 2) + [size * 2 if u.upsample else size]
         assert u.skip_after == [j for j, s in enumerate(sizes) if s <= low and low % s == 0]
         size = sizes[-1]
+
+
+# ---------------------------------------------------------------------- ConvGRU variant (SSW-GAN / HVG appendix C)
+
+
+def tiny_gru(**kw):
+    from vidgan_blocks.recurrent import ConvGRU
+
+    return tiny(recurrent_layer=ConvGRU, **kw)
+
+
+def test_conv_gru_variant_replaces_the_3d_block(device):
+    from vidgan_blocks.blocks import GBlock3d
+    from vidgan_blocks.recurrent import ConvGRU
+
+    g = tiny_gru().to(device)
+    assert g.recurrent and not tiny().recurrent
+    assert not any(isinstance(m, GBlock3d) for m in g.modules())
+    for unit in g.units:
+        rnn = unit.blocks[0].rnn
+        assert isinstance(rnn, ConvGRU) and rnn.in_channels == rnn.hidden_channels == unit.in_channels
+    assert g.units[0].skip_after[:1] == [0]  # a low-res skip follows the recurrent layer, as it follows the 3D block
+    v = g(torch.randn(2, 5, device=device), low_res=torch.rand(2, 3, 3, 4, 4, device=device) * 2 - 1)
+    assert v.shape == (2, 3, 6, 8, 8) and torch.isfinite(v).all() and v.abs().max() <= 1
+
+
+def test_conv_gru_variant_is_causal_with_unbounded_reach(device):
+    """Per-frame layers around a recurrence: an early edit reaches every later frame, a late one no earlier frame."""
+    g = tiny_gru(factor_t=1).to(device)
+    z = torch.randn(3, 5, device=device)
+    low = torch.randn(3, 3, 12, 4, 4, device=device)
+    early, late = low.clone(), low.clone()
+    early[:, :, :1] = torch.randn(3, 3, 1, 4, 4, device=device)
+    late[:, :, 10:] = torch.randn(3, 3, 2, 4, 4, device=device)
+    a = g(z, low_res=low)
+    close(g(z, low_res=late)[:, :, :10], a[:, :, :10], device)
+    assert not torch.allclose(g(z, low_res=early)[:, :, -1], a[:, :, -1])  # 11 frames away: beyond any 3D block
+
+
+def test_conv_gru_variant_every_parameter_gets_a_gradient(device):
+    g = tiny_gru(num_classes=2, class_dim=3).to(device)
+    g(torch.randn(2, 5, device=device), torch.tensor([0, 1], device=device),
+      low_res=torch.randn(2, 3, 2, 4, 4, device=device)).square().mean().backward()
+    assert missing_grads_except_pre_norm_bias(g) == []
+
+
+def test_conv_gru_variant_config_round_trip_rebuilds_it():
+    from vidgan_blocks.generators import (
+        UpsamplingGeneratorConfig,
+        build_generator,
+        cascade_upsampling_generator,
+        config_from_json,
+    )
+
+    cfg = UpsamplingGeneratorConfig(ch=2, multipliers=(2, 2, 1), low_size=4, factor_s=2, z_dim=5, recurrent="conv_gru")
+    assert '"recurrent": "conv_gru"' in cfg.to_json()
+    g = build_generator(config_from_json(cfg.to_json()))
+    assert g.config == cfg and g.recurrent
+    h = build_generator(config_from_json(g.config.to_json()))
+    h.load_state_dict(g.state_dict())
+    # A config saved before the field existed has no "recurrent" entry: the separable model.
+    old = {k: v for k, v in cfg.to_dict().items() if k != "recurrent"}
+    assert not build_generator(UpsamplingGeneratorConfig.from_dict(old)).recurrent
+    assert cascade_upsampling_generator("kinetics", 2, ch=1, recurrent="conv_gru").config.recurrent == "conv_gru"
+    with pytest.raises(ValueError, match="recurrent: expected one of"):
+        build_generator(UpsamplingGeneratorConfig(recurrent="gru"))
+
+
+def test_recurrent_layer_must_keep_the_width():
+    from vidgan_blocks.recurrent import ConvGRU
+
+    with pytest.raises(ValueError, match="recurrent: expected a layer from 4 to 4 channels"):
+        UpsamplingUnit(4, 4, 5, size=4, low_size=4, recurrent=ConvGRU(4, 6))

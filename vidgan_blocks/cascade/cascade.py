@@ -25,11 +25,30 @@ chunk using the columns of the per-frame statistics that belong to its frames,
 and keeping only the chunk's own frames: the result equals the one-shot output.
 The statistics themselves are estimated chunk by chunk in the same way (the
 cumulative average is element-wise per time step).
+
+A top level with a recurrent layer (the ConvGRU generator of SSW-GAN / HVG
+appendix C) or attention over time has no finite receptive field: no halo makes
+a chunk's frames equal the one-shot output. :meth:`Cascade.generate_stream`
+then runs that level over the whole lower-level video in one pass, as
+:meth:`Cascade.generate` does, and hands its output out in chunks: the frames
+are the same, but peak memory grows with the length.
+
+Sampling temperature (SSW-GAN appendix D, HVG appendix H: figures and videos
+were sampled with noise of standard deviation 0.5, evaluations with unit
+variance): ``truncation=`` narrows the noise of every level (``"scale"``) or
+truncates it (``"resample"``), including the noise of the standing-statistics
+passes, so the statistics are those of the distribution that is sampled.
+
+Evaluation on short windows (CVG section 4, HVG section 5.2):
+:meth:`Cascade.generate_windows` samples the levels below the top in full,
+takes one random window of the training length from each sample and upsamples
+only that window (12 output frames from 6 low-resolution ones on Kinetics).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -44,10 +63,12 @@ from torch.utils.data import Dataset
 
 from .._checks import check_int, check_positive_int, check_video
 from ..data.views import ViewFactors, make_views
+from ..generators.sampling import TruncationMode
 from ..layers.norm import FrameBatchNorm
+from ..ops.views import gather_windows, random_window_starts
 from ..training.mixins import EMAMixin, StandingStatsMixin, WindowedTrainingMixin, standing_stats
 from ..training.trainer import GANTrainer, TrainerConfig, View
-from .level import Level, LevelOptim, temporal_radius
+from .level import Level, LevelOptim, _unbounded_in_time, temporal_radius
 from .stream import VideoStreamWriter
 
 __all__ = ["Cascade", "LevelTrainer", "UpsamplingLevelTrainer", "chunk_plan"]
@@ -62,6 +83,38 @@ def _mix_seed(*parts: int) -> int:
     for p in parts:
         h = ((h ^ (int(p) & 0xFFFFFFFFFFFF)) * 1099511628211) % (2**63 - 1)
     return h
+
+
+def _check_truncation(truncation: float | None, mode: str) -> None:
+    if mode not in ("resample", "scale"):
+        raise ValueError(f"truncation_mode: expected 'resample' or 'scale', got {mode!r}")
+    if truncation is not None and (isinstance(truncation, bool) or not float(truncation) >= 0):
+        raise ValueError(f"truncation: expected None or a number >= 0, got {truncation!r}")
+
+
+def _noise(n: int, dim: int, gen: torch.Generator, truncation: float | None = None,
+           mode: TruncationMode = "scale") -> torch.Tensor:
+    """``(n, dim)`` latent noise drawn from ``gen`` on its device.
+
+    ``truncation=None`` is plain ``N(0, I)``, the very draws the cascade made
+    before the option existed. ``"scale"``: ``truncation * N(0, I)`` (the papers'
+    sigma 0.5). ``"resample"``: ``N(0, I)`` truncated to ``[-truncation, truncation]``,
+    the distribution of :func:`~vidgan_blocks.generators.sample_noise`'s mode of
+    that name, drawn here by the inverse CDF from the same one normal draw, so no
+    value is read back to the host. A truncation of 0 gives the mode ``z = 0``.
+    """
+    z = torch.randn(n, dim, generator=gen, device=gen.device)  # [n, dim]
+    if truncation is None:
+        return z
+    t = float(truncation)
+    if t == 0:
+        return torch.zeros_like(z)
+    if mode == "scale":
+        return z * t
+    root2 = math.sqrt(2.0)
+    edge = math.erf(t / root2)  # 2 * Phi(t) - 1: the truncated interval in erf units
+    u = torch.erf(z / root2) * edge  # 2 * Phi(z') - 1 for z' uniform in probability on [-t, t]
+    return (root2 * torch.erfinv(u)).clamp_(-t, t)
 
 
 def chunk_plan(length: int, chunk: int, halo: int) -> list[tuple[int, int, int, int]]:
@@ -243,12 +296,13 @@ class Cascade:
         return g(z, y, low_res=low)
 
     def _chain(self, upto: int, n: int, gen: torch.Generator, frames: int | None,
-               labels: torch.Tensor | None = None) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+               labels: torch.Tensor | None = None, draw: Callable[..., torch.Tensor] = _noise,
+               ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         """Sample levels ``0..upto-1`` (0-based) with ``gen``; returns (last output, labels)."""
         y = labels if labels is not None else self._labels(n, None, gen)
         x = None
         for k in range(upto):
-            z = torch.randn(n, int(self.levels[k].generator.z_dim), generator=gen, device=gen.device)
+            z = draw(n, int(self.levels[k].generator.z_dim), gen)
             x = self._run_level(k, z, y, x, frames)
         return x, y
 
@@ -271,14 +325,20 @@ class Cascade:
         assert x is not None
         return x
 
-    def _standing_one_shot(self, k: int, passes: int, batch: int, seed: int, frames: int | None) -> None:
+    def _standing_one_shot(self, k: int, passes: int, batch: int, seed: int, frames: int | None,
+                           draw: Callable[..., torch.Tensor] = _noise, window: int | None = None) -> None:
+        """Standing statistics of level ``k`` (0-based) over whole lower-level samples, or random
+        ``window``-frame windows of them (:meth:`generate_windows`)."""
         g = self.levels[k].sampler
         dev = self._device()
 
         def run(i: int) -> None:
             pg = torch.Generator(device=dev).manual_seed(_mix_seed(seed, k, i))
-            low, y = self._chain(k, batch, pg, frames)
-            z = torch.randn(batch, int(g.z_dim), generator=pg, device=dev)
+            low, y = self._chain(k, batch, pg, frames, draw=draw)
+            z = draw(batch, int(g.z_dim), pg)
+            if window is not None:
+                assert low is not None
+                low = gather_windows(low, random_window_starts(batch, low.shape[2], window, generator=pg), window)
             self._run_level(k, z, y, low, frames)
 
         standing_stats(g, run, passes)
@@ -305,6 +365,8 @@ class Cascade:
         passes: int = 200,
         stats_batch: int = 16,
         stats_seed: int = 0,
+        truncation: float | None = None,
+        truncation_mode: TruncationMode = "scale",
         return_levels: bool = False,
     ) -> torch.Tensor | list[torch.Tensor]:
         """Sample ``n`` videos through every level, unrolling the upsampling levels.
@@ -325,6 +387,14 @@ class Cascade:
                 :meth:`train_level`, every lower level gets the statistics it had
                 while the level above it trained, so for the same noise it gives
                 the same output.
+            truncation: ``None`` (default): unit-variance noise, as in the papers'
+                evaluations. Otherwise the standard deviation (``"scale"``; SSW-GAN
+                appendix D and HVG appendix H sample their figures and videos with
+                0.5) or the truncation threshold (``"resample"``) of the noise of
+                every level, the standing-statistics passes included. 0 samples
+                every level at ``z = 0``.
+            truncation_mode: ``"scale"`` or ``"resample"`` (see
+                :func:`~vidgan_blocks.generators.sample_noise`).
             return_levels: return every level's output, coarsest first.
 
         Shape:
@@ -333,18 +403,98 @@ class Cascade:
         check_positive_int(n, "n")
         check_positive_int(passes, "passes")
         check_positive_int(stats_batch, "stats_batch")
+        _check_truncation(truncation, truncation_mode)
+        draw = functools.partial(_noise, truncation=truncation, mode=truncation_mode)
         t1 = self._first_frames(frames)
         dev = self._device()
         gen = torch.Generator(device=dev).manual_seed(seed)
         y = self._labels(n, classes, gen)
-        zs = [torch.randn(n, int(lv.generator.z_dim), generator=gen, device=dev) for lv in self.levels]
+        zs = [draw(n, int(lv.generator.z_dim), gen) for lv in self.levels]
         outs: list[torch.Tensor] = []
         x = None
         for k in range(len(self.levels)):
-            self._standing_one_shot(k, passes, stats_batch, stats_seed, t1)
+            self._standing_one_shot(k, passes, stats_batch, stats_seed, t1, draw)
             x = self._run_level(k, zs[k], y, x, t1)
             outs.append(x)
         return outs if return_levels else outs[-1]
+
+    @torch.no_grad()
+    def generate_windows(
+        self,
+        n: int,
+        classes: torch.Tensor | Sequence[int] | None = None,
+        *,
+        window: int | None = None,
+        seed: int = 0,
+        passes: int = 200,
+        stats_batch: int = 16,
+        stats_seed: int = 0,
+        truncation: float | None = None,
+        truncation_mode: TruncationMode = "scale",
+        return_windows: bool = False,
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Short outputs as the papers evaluate them: the top level upsamples one random window per sample.
+
+        CVG section 4 (Kinetics) also scores its two-level model on 12/128x128
+        videos by feeding the second level random 6-frame windows of the first
+        level's 24-frame output, the setup it was trained in; HVG section 5.2
+        states the same protocol (generate 24/32x32 frames, pick 6 consecutive
+        ones at random, upsample them to 12/128x128), which is how it compares
+        with 12-frame models. Here every level below the top runs in full (level 1
+        at its training length, as :meth:`generate` with ``frames=None``), one
+        window start per sample is drawn uniformly on the cascade's device, and
+        the top level runs on those windows only. Its per-time-step statistics
+        are re-estimated at the window length, on random windows of fresh
+        lower-level samples (SSW-GAN appendix A's dummy passes). The draws of
+        labels and of the noise of every level are those of :meth:`generate` with
+        the same ``seed``, so the lower levels' samples are :meth:`generate`'s
+        (``return_levels=True``); the window starts are drawn after them.
+
+        Args:
+            n: number of videos.
+            classes: ``(n,)`` labels for a class-conditional cascade (random if ``None``).
+            window: low-resolution frames per window (default: the top level's
+                training window).
+            seed, passes, stats_batch, stats_seed, truncation, truncation_mode: as in :meth:`generate`.
+            return_windows: also return the low-resolution windows and their starts.
+
+        Returns:
+            The top level's videos, or ``(videos, low-resolution windows, starts)``
+            with ``low_windows[i] == lower[i, :, starts[i] : starts[i] + window]``.
+            Everything stays on the cascade's device.
+
+        Shape:
+            - output: ``(n, 3, window * f_t, H_L, W_L)`` in [-1, 1]
+            - low-resolution windows: ``(n, 3, window, H_{L-1}, W_{L-1})``; starts: ``(n,)`` int64
+        """
+        check_positive_int(n, "n")
+        check_positive_int(passes, "passes")
+        check_positive_int(stats_batch, "stats_batch")
+        _check_truncation(truncation, truncation_mode)
+        if len(self.levels) < 2:
+            raise ValueError("generate_windows needs an upsampling level on top")
+        top = len(self.levels) - 1
+        w = window if window is not None else self.levels[top].window
+        if w is None:
+            raise ValueError(f"window: level {top + 1} trains on whole inputs; give window= explicitly")
+        check_positive_int(w, "window")
+        draw = functools.partial(_noise, truncation=truncation, mode=truncation_mode)
+        dev = self._device()
+        gen = torch.Generator(device=dev).manual_seed(seed)
+        y = self._labels(n, classes, gen)
+        zs = [draw(n, int(lv.generator.z_dim), gen) for lv in self.levels]
+        x = None
+        for k in range(top):
+            self._standing_one_shot(k, passes, stats_batch, stats_seed, None, draw)
+            x = self._run_level(k, zs[k], y, x, None)
+        assert x is not None
+        if w > x.shape[2]:
+            raise ValueError(f"window: expected at most the {x.shape[2]} frames of level {top}, got {w}")
+        starts = random_window_starts(n, x.shape[2], w, generator=gen)  # [n] on the cascade's device
+        low = gather_windows(x, starts, w)  # [n, 3, w, H_{L-1}, W_{L-1}]
+        self._standing_one_shot(top, passes, stats_batch, stats_seed, None, draw, window=w)
+        out = self._run_level(top, zs[top], y, low, None)
+        return (out, low, starts) if return_windows else out
 
     @torch.no_grad()
     def generate_stream(
@@ -361,6 +511,8 @@ class Cascade:
         stats_batch: int = 16,
         stats_seed: int = 0,
         fps: float = 8,
+        truncation: float | None = None,
+        truncation_mode: TruncationMode = "scale",
     ) -> int:
         """Sample like :meth:`generate` but produce the top level chunk by chunk.
 
@@ -370,7 +522,16 @@ class Cascade:
         halo of ``ceil(temporal_radius / f_t)`` frames on each side, so peak memory
         does not grow with the length, and the frames equal :meth:`generate`'s
         for the same arguments. Each finished chunk goes to ``on_chunk`` and/or is
-        appended to the mp4 at ``path``.
+        appended to the mp4 at ``path``. ``truncation`` and ``truncation_mode``
+        are :meth:`generate`'s.
+
+        A top level whose reach over time is unbounded (a recurrent layer, such
+        as the ConvGRU generator of SSW-GAN / HVG appendix C, or attention over
+        time) cannot be cut into chunks with a finite halo: it runs over the
+        whole lower-level video in one pass, with one-shot standing statistics,
+        and its output is then handed out in chunks of ``chunk * f_t`` frames.
+        The frames still equal :meth:`generate`'s; the memory is that of
+        :meth:`generate`.
 
         Returns:
             The number of output frames produced.
@@ -383,24 +544,29 @@ class Cascade:
         check_positive_int(stats_batch, "stats_batch")
         if len(self.levels) < 2:
             raise ValueError("generate_stream needs an upsampling level on top; use generate for a single level")
+        _check_truncation(truncation, truncation_mode)
+        draw = functools.partial(_noise, truncation=truncation, mode=truncation_mode)
         t1 = self._first_frames(frames)
         dev = self._device()
         gen = torch.Generator(device=dev).manual_seed(seed)
         y = self._labels(n, classes, gen)
-        zs = [torch.randn(n, int(lv.generator.z_dim), generator=gen, device=dev) for lv in self.levels]
+        zs = [draw(n, int(lv.generator.z_dim), gen) for lv in self.levels]
         x = None
         top = len(self.levels) - 1
         for k in range(top):
-            self._standing_one_shot(k, passes, stats_batch, stats_seed, t1)
+            self._standing_one_shot(k, passes, stats_batch, stats_seed, t1, draw)
             x = self._run_level(k, zs[k], y, x, t1)
         assert x is not None
         level = self.levels[top]
         g = level.sampler
         ft = int(g.factor_t)
+        size = check_positive_int(chunk if chunk is not None else (level.window or x.shape[2]), "chunk")
+        if _unbounded_in_time(g):
+            return self._stream_one_pass(top, zs[top], y, x, t1, size * ft, draw, passes, stats_batch, stats_seed,
+                                         on_chunk, path, fps)
         halo = math.ceil(temporal_radius(g) / ft)
-        size = chunk if chunk is not None else (level.window or x.shape[2])
-        plan = chunk_plan(x.shape[2], check_positive_int(size, "chunk"), halo)
-        self._standing_streamed(top, plan, ft, passes, stats_batch, stats_seed, t1)
+        plan = chunk_plan(x.shape[2], size, halo)
+        self._standing_streamed(top, plan, ft, passes, stats_batch, stats_seed, t1, draw)
         writer = VideoStreamWriter(path, fps) if path is not None else None
         norms = _norms(g)
         full = {m: (m.running_mean, m.running_var) for m in norms}
@@ -423,8 +589,27 @@ class Cascade:
                 writer.close()
         return produced
 
+    def _stream_one_pass(self, k: int, z: torch.Tensor, y: torch.Tensor | None, low: torch.Tensor,
+                         frames: int | None, size: int, draw: Callable[..., torch.Tensor], passes: int, batch: int,
+                         seed: int, on_chunk: Callable[[torch.Tensor], None] | None,
+                         path: str | os.PathLike[str] | None, fps: float) -> int:
+        """Level ``k`` over its whole input at once, handed out in chunks of ``size`` frames (unbounded reach)."""
+        self._standing_one_shot(k, passes, batch, seed, frames, draw)
+        out = self._run_level(k, z, y, low, frames)  # [n, 3, T_L, H, W]
+        writer = VideoStreamWriter(path, fps) if path is not None else None
+        try:
+            for part in out.split(size, dim=2):
+                if on_chunk is not None:
+                    on_chunk(part)
+                if writer is not None:
+                    writer.write(part)
+        finally:
+            if writer is not None:
+                writer.close()
+        return out.shape[2]
+
     def _standing_streamed(self, k: int, plan: list[tuple[int, int, int, int]], ft: int, passes: int, batch: int,
-                           seed: int, frames: int | None) -> None:
+                           seed: int, frames: int | None, draw: Callable[..., torch.Tensor] = _noise) -> None:
         """Standing statistics of level ``k`` estimated chunk by chunk (equal to :meth:`_standing_one_shot`)."""
         g = self.levels[k].sampler
         dev = self._device()
@@ -441,9 +626,9 @@ class Cascade:
                 m.training = True
             for i in range(passes):
                 pg = torch.Generator(device=dev).manual_seed(_mix_seed(seed, k, i))
-                low, y = self._chain(k, batch, pg, frames)
+                low, y = self._chain(k, batch, pg, frames, draw=draw)
                 assert low is not None
-                z = torch.randn(batch, int(g.z_dim), generator=pg, device=dev)
+                z = draw(batch, int(g.z_dim), pg)
                 for a, b, a2, b2 in plan:
                     for m in norms:
                         m.running_mean = acc[m][0][:, a2 * ft : b2 * ft].clone()

@@ -77,6 +77,20 @@ def temporal_radius(module: nn.Module) -> int:
     return radius
 
 
+def _unbounded_in_time(module: nn.Module) -> bool:
+    """Whether ``module`` holds a layer whose reach over time has no bound.
+
+    Recurrent units (each output frame depends on every earlier one) and
+    self-attention over time; :func:`temporal_radius` only bounds networks
+    without them.
+    """
+    from ..layers.attention import AxialSelfAttention
+    from ..recurrent.base import RecurrentUnit
+
+    return any(isinstance(m, RecurrentUnit) or (isinstance(m, AxialSelfAttention) and m.axis in ("t", "all"))
+               for m in module.modules())
+
+
 class Level:
     """A cascade level: generator, discriminator (decomposition), factors, window, optimiser.
 

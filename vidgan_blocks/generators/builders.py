@@ -75,7 +75,9 @@ def build_generator(config: GeneratorConfig) -> nn.Module:
     module: nn.Module
     if isinstance(config, UpsamplingGeneratorConfig):
         fields.pop("frames_in")
-        module = UpsamplingGenerator(fields.pop("ch"), fields.pop("multipliers"), **fields)
+        name = fields.pop("recurrent")
+        rnn_up = None if name is None else recurrent_factory(name)
+        module = UpsamplingGenerator(fields.pop("ch"), fields.pop("multipliers"), recurrent_layer=rnn_up, **fields)
     elif isinstance(config, (DVDGeneratorConfig, CascadeFirstLevelConfig, FramePredictionConfig)):
         cls = {
             DVDGeneratorConfig: DVDGenerator,
@@ -263,6 +265,9 @@ def cascade_upsampling_generator(
     B.2's 128x128 and 256x256 generators (SSW-GAN's BDD list ``[8, 4, 4, 2, 2]`` belongs
     to its own 3-stage model). UCF101's level 2 has no widths of its own in the
     papers; Kinetics' are used.
+
+    ``recurrent="conv_gru"`` gives the ConvGRU comparison model of SSW-GAN / HVG
+    appendix C (one ConvGRU per unit in place of the separable 3D block).
     """
     key = (dataset, level)
     if key not in _UPSAMPLING:

@@ -140,7 +140,11 @@ class UpsamplingGeneratorConfig(_JsonConfig):
     """:class:`~vidgan_blocks.generators.UpsamplingGenerator` (SSW-GAN B.2); defaults: Kinetics 6/32x32 -> 12/128x128.
 
     ``frames_in`` is the length of the training window of low-resolution frames;
-    the module itself accepts any length.
+    the module itself accepts any length. ``recurrent`` names a recurrent unit
+    (``"conv_gru"`` for the ConvGRU generator of SSW-GAN / HVG appendix C) that
+    replaces the separable 3D block of every unit; None (default, the papers'
+    model) keeps the 3D blocks, so configs saved before the field existed
+    rebuild the same module.
     """
 
     kind: ClassVar[str] = "upsampling"
@@ -156,6 +160,7 @@ class UpsamplingGeneratorConfig(_JsonConfig):
     blocks_per_unit: int = 2
     upsample_last_unit: bool = False
     sn: bool = True
+    recurrent: str | None = None
 
 
 GeneratorConfig = DVDGeneratorConfig | CascadeFirstLevelConfig | FramePredictionConfig | UpsamplingGeneratorConfig

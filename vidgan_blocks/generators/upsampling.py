@@ -15,6 +15,18 @@ class). It has the first level's layout with two changes:
 
 The noise map of the stem is repeated over the output's ``T_in * factor_t``
 frames, and all batch norms are conditioned on ``[z; e(y)]``.
+
+Recurrent variant (SSW-GAN appendix C, HVG appendix C): the papers chose the
+separable 3D block after comparing it with the alternative of keeping the first
+level's recurrent layer, one ConvGRU per generator unit, in the upsampling
+level; both reached similar IS and FVD during training, but the ConvGRU runs
+sequentially over time while the 3D convolution runs over all frames at once.
+``recurrent_layer=`` builds that comparison model: in every unit the recurrent
+layer takes the place of the separable 3D block (same width, same low-res skip
+after it), the 2D blocks are unchanged. Such a generator still accepts inputs of
+any length, but its temporal receptive field is unbounded (each output frame
+depends on all earlier ones), so it is not convolutional in time; see
+:meth:`vidgan_blocks.cascade.Cascade.generate_stream` for what that changes.
 """
 
 from __future__ import annotations
@@ -28,13 +40,38 @@ from .._checks import check_positive_int, check_video
 from ..blocks.residual import GBlock, GBlock3d
 from ..blocks.skip import LowResSkip
 from .base import Conditioning, NoiseStem, OutputHead
-from .dvd import _check_multipliers
+from .dvd import RecurrentFactory, _check_multipliers
 
 __all__ = ["UpsamplingUnit", "UpsamplingGenerator"]
 
 
+class _RecurrentInUnit(nn.Module):
+    """A recurrent layer in the place of a unit's separable 3D block (SSW-GAN / HVG appendix C).
+
+    It takes the block's ``(x, cond)`` call and ignores ``cond`` (the ConvGRU of the
+    first level has no conditional normalisation either, SSW-GAN B.1); it starts
+    from a zero state.
+
+    Shape:
+        - x: ``(B, C, T, H, W)``; output: ``(B, C, T, H, W)``
+    """
+
+    def __init__(self, recurrent: nn.Module) -> None:
+        super().__init__()
+        self.rnn = recurrent
+        self.in_channels = check_positive_int(getattr(recurrent, "in_channels", None), "recurrent.in_channels")
+        self.out_channels = check_positive_int(getattr(recurrent, "hidden_channels", None), "recurrent.hidden_channels")
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        return self.rnn(x)  # [B, C, T, H, W]; the unit checks its input shape
+
+
 class UpsamplingUnit(nn.Module):
     """One unit of an upsampling level: a separable 3D block, then 2D blocks, each with a low-res skip.
+
+    With ``recurrent`` (a recurrent unit mapping ``in_channels`` to ``in_channels``,
+    e.g. :class:`~vidgan_blocks.recurrent.ConvGRU`) the recurrent layer replaces the
+    separable 3D block: the ConvGRU variant of SSW-GAN / HVG appendix C.
 
     Args:
         in_channels, out_channels: widths in and out.
@@ -45,6 +82,7 @@ class UpsamplingUnit(nn.Module):
         upsample: whether the unit doubles the resolution.
         in_video_channels: channels of the low-resolution video (3).
         sn: spectral norm on every weight.
+        recurrent: a built recurrent layer used instead of the separable 3D block, or None.
 
     Shape:
         - x: ``(B, in_channels, T, H, W)``; low: ``(B, 3, t, h, w)`` with ``T`` a multiple of ``t``;
@@ -64,13 +102,23 @@ class UpsamplingUnit(nn.Module):
         upsample: bool = True,
         in_video_channels: int = 3,
         sn: bool = True,
+        recurrent: nn.Module | None = None,
     ) -> None:
         super().__init__()
         self.in_channels = check_positive_int(in_channels, "in_channels")
         self.out_channels = check_positive_int(out_channels, "out_channels")
         self.upsample = upsample
         check_positive_int(num_blocks, "num_blocks")
-        blocks: list[nn.Module] = [GBlock3d(in_channels, in_channels, cond_dim, upsample=False, sn=sn)]
+        first: nn.Module
+        if recurrent is None:
+            first = GBlock3d(in_channels, in_channels, cond_dim, upsample=False, sn=sn)
+        else:
+            first = _RecurrentInUnit(recurrent)
+            if (first.in_channels, first.out_channels) != (in_channels, in_channels):
+                raise ValueError(f"recurrent: expected a layer from {in_channels} to {in_channels} channels, "
+                                 f"got {first.in_channels} -> {first.out_channels}")
+        self.recurrent = recurrent is not None
+        blocks: list[nn.Module] = [first]
         sizes = [size]
         width = in_channels
         for j in range(num_blocks):
@@ -88,6 +136,8 @@ class UpsamplingUnit(nn.Module):
 
     def forward(self, x: torch.Tensor, low: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         check_video(x, channels=self.in_channels)
+        if check_video(low, "low").shape[0] != x.shape[0]:
+            raise ValueError(f"low: expected batch size B={x.shape[0]} to match x, got shape {tuple(low.shape)}")
         skips = dict(zip(self.skip_after, self.skips, strict=True))
         for j, block in enumerate(self.blocks):
             x = block(x, cond)
@@ -114,6 +164,10 @@ class UpsamplingGenerator(nn.Module):
         upsample_last_unit: whether the last unit upsamples (False: SSW-GAN B.1-B.2).
         sn: spectral norm on every weight.
         in_channels: channels of the input and output videos (3).
+        recurrent_layer: ``factory(channels, channels, sn=...)`` building a recurrent
+            unit (e.g. :class:`~vidgan_blocks.recurrent.ConvGRU`) that replaces the
+            separable 3D block of every unit (SSW-GAN / HVG appendix C); None (the
+            papers' choice) keeps the 3D blocks.
 
     Exactly one of ``base_size`` and ``low_size`` may be given.
 
@@ -138,6 +192,7 @@ class UpsamplingGenerator(nn.Module):
         upsample_last_unit: bool = False,
         sn: bool = True,
         in_channels: int = 3,
+        recurrent_layer: RecurrentFactory | None = None,
     ) -> None:
         super().__init__()
         self.ch = check_positive_int(ch, "ch")
@@ -182,11 +237,13 @@ class UpsamplingGenerator(nn.Module):
                     upsample=up,
                     in_video_channels=in_channels,
                     sn=sn,
+                    recurrent=None if recurrent_layer is None else recurrent_layer(widths[i], widths[i], sn=sn),
                 )
             )
             size = size * 2 if up else size
         self.units = nn.ModuleList(units)
         self.head = OutputHead(widths[-1], in_channels, sn=sn)
+        self.recurrent = recurrent_layer is not None
 
     def forward(
         self, z: torch.Tensor, y: torch.Tensor | None = None, *, low_res: torch.Tensor, **context: object
