@@ -158,7 +158,7 @@ def cascade_dir(tmp_path_factory):
     return root
 
 
-def test_generator_checkpoint_against_a_folder(folders, cascade_dir, tmp_path):
+def test_generator_checkpoint_against_a_folder(folders, cascade_dir, tmp_path, capsys):
     out = tmp_path / "gen.json"
     fast = [a if a != str(T) else "8" for a in FAST]
     args = ["--real", str(folders["shapes_a"]), "--generator", str(cascade_dir), "--num-samples", "4",
@@ -170,8 +170,10 @@ def test_generator_checkpoint_against_a_folder(folders, cascade_dir, tmp_path):
     assert set(fake["weights_sha256"]) == {"level1/sampler.safetensors", "level2/sampler.safetensors"}
     assert result["samples"]["fake_clips"] == 4 and result["scores"]["fvd"]["value"] >= 0
     again = tmp_path / "again.json"
-    assert main([*args[:-8], "--json", str(again), *fast, "--metrics", "fvd"]) == 0
+    capsys.readouterr()
+    assert main([*args[:-8], "--json", str(again), *fast, "--metrics", "fvd", "--progress"]) == 0
     assert json.loads(again.read_text())["scores"] == json.loads(out.read_text())["scores"]  # fixed seed, same samples
+    assert "fake: sampling" in capsys.readouterr().err  # a bar (with a time estimate) while the cascade samples
 
 
 def test_generator_errors(folders, tmp_path, capsys):
@@ -201,3 +203,41 @@ def test_weight_file_that_would_run_code_is_refused_in_one_line(tmp_path, capsys
     assert lines[0].startswith("vidgan-eval: error: ") and str(weights) in lines[0]
     assert "refused: loading it would execute code" in lines[0] and "system" in lines[0]
     assert "weights_only" not in err and "Traceback" not in err
+
+
+def test_every_option_has_help_text():
+    from vidgan_blocks.metrics.cli import build_parser
+
+    for action in build_parser()._actions:
+        if action.option_strings:
+            assert action.help and action.help.strip(), action.option_strings
+
+
+def test_missing_weights_message_says_where_they_come_from(folders, monkeypatch, capsys):
+    monkeypatch.delenv("VIDGAN_I3D_WEIGHTS", raising=False)
+    assert main(["--real", str(folders["shapes_a"]), "--fake", str(folders["noise"])]) == 1
+    err = capsys.readouterr().err
+    assert "i3d_pretrained_400.pt" in err and "--random-i3d" in err and "docs/metrics.md" in err
+
+
+def test_sample_size_warnings_thresholds():
+    from vidgan_blocks.metrics.cli import IS_CLIPS_PER_SPLIT, sample_size_warnings
+
+    kw = dict(fvd_dim=400, fid_dim=1024, is_splits=10, kid_subset_size=1000)
+    assert sample_size_warnings(["fvd", "fid", "is", "kid"], 2048, 2048, **kw) == []
+    few = sample_size_warnings(["fvd", "fid", "is", "kid"], 2048, 2, **kw)
+    assert [w.split(":")[0] for w in few] == ["fvd", "fid", "is", "kid"] and all("2 fake" in w for w in few)
+    assert sample_size_warnings(["fvd"], 400, 401, **kw)[0].startswith("fvd: 400 real")  # N <= dim: singular
+    assert sample_size_warnings(["fvd"], 401, 401, **kw) == []
+    assert sample_size_warnings(["is"], 1, 10 * IS_CLIPS_PER_SPLIT, **kw) == []  # IS reads the fake set only
+
+
+def test_few_clips_warn_and_progress_bars_go_to_stderr(folders, tmp_path, capsys):
+    run(folders["shapes_a"], folders["shapes_b"], tmp_path / "quiet.json", "--metrics", "fvd,kid")
+    err = capsys.readouterr().err  # not a terminal: no bars by default
+    assert f"warning: fvd: {N} real clips" in err and f"warning: kid: {N} fake clips" in err
+    assert "I3D features" not in err
+    run(folders["shapes_a"], folders["shapes_b"], tmp_path / "bars.json", "--metrics", "fvd", "--progress")
+    captured = capsys.readouterr()
+    assert "real: I3D features" in captured.err and "fake: I3D features" in captured.err
+    assert f"{N}/{N}" in captured.err and "I3D features" not in captured.out

@@ -695,6 +695,7 @@ class Cascade:
             n_dis=opt.n_dis,
             ortho_reg=opt.ortho_reg,
             out_dir=None if config.out_dir is None else str(Path(config.out_dir) / str(level.name)),
+            progress_label=f"level {l}/{len(self.levels)}",
         )
         ema = {} if ema_start is None else {"ema_start": ema_start, "ema_decay": ema_decay}
         common = dict(

@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+import sys
 import warnings
 from abc import ABC, abstractmethod
 from collections import Counter
@@ -168,6 +169,21 @@ def _resize_geometry(
     else:
         top, left = (rh - oh) // 2, (rw - ow) // 2
     return rh, rw, top, left
+
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parents[1]) + os.sep  # .../vidgan_blocks/
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning raised by the caller of this function point at
+    the first frame outside ``vidgan_blocks`` (the user's line that built or read the dataset),
+    not at the library line that noticed the problem."""
+    frame = sys._getframe(1)  # the function about to call warnings.warn: stacklevel 1
+    level = 1
+    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    return level
 
 
 class _ClipFolder(Dataset, ABC):
@@ -370,7 +386,8 @@ class _ClipFolder(Dataset, ABC):
 
     def _skip(self, rel: str, reason: str) -> None:
         self.skipped_files.append(SkippedFile(rel, reason))
-        warnings.warn(f"{type(self).__name__}: skipping {str(self.root / rel)!r}: {reason}", DataWarning, stacklevel=2)
+        warnings.warn(f"{type(self).__name__}: skipping {str(self.root / rel)!r}: {reason}", DataWarning,
+                      stacklevel=_caller_stacklevel())
 
     def set_epoch(self, epoch: int) -> None:
         """Change the clip draws of a seeded dataset from one epoch to the next."""
@@ -435,7 +452,7 @@ class _ClipFolder(Dataset, ABC):
             f"{type(self).__name__}: {str(self.root / self.paths[i])!r} failed to load ({reason}); "
             "replaced by another sample and left out from now on in this process",
             DataWarning,
-            stacklevel=2,
+            stacklevel=_caller_stacklevel(),
         )
 
     def __repr__(self) -> str:
@@ -573,7 +590,7 @@ class VideoFolder(_ClipFolder):
             warnings.warn(
                 f"VideoFolder: cannot write the index {str(self._cache.path)!r}; pass cache_dir= to keep it elsewhere",
                 DataWarning,
-                stacklevel=3,
+                stacklevel=_caller_stacklevel(),
             )
 
     def _seconds(self, entry: VideoInfo) -> np.ndarray:  # type: ignore[override]

@@ -6,7 +6,10 @@ is chosen in a mutually exclusive argument group so that other sources (for
 instance a generator checkpoint) can join it as further options.
 
 The command prints a table and, with ``--json``, writes every score with its
-protocol, the clip counts, the weight files and their SHA-256.
+protocol, the clip counts, the weight files and their SHA-256. While it runs,
+progress bars with a time estimate (sampling, I3D features) go to stderr when it
+is a terminal (``--progress`` / ``--no-progress`` to choose). It warns on stderr
+when a set has fewer clips than a metric needs (see :func:`sample_size_warnings`).
 
 Example::
 
@@ -34,10 +37,76 @@ from .preprocess import PRESETS, get_preset
 from .psd import power_spectrum, psd_frequencies, psd_summary, plot_power_spectra
 from .video import VIDEO_METRICS, Score, evaluate_videos
 
-__all__ = ["main", "build_parser", "ClipSource", "VideoFiles", "VIDEO_SUFFIXES"]
+__all__ = ["main", "build_parser", "ClipSource", "VideoFiles", "VIDEO_SUFFIXES", "sample_size_warnings"]
 
 #: File suffixes a folder source reads.
 VIDEO_SUFFIXES = (".mp4", ".avi", ".webm", ".mkv", ".mov", ".gif", ".m4v", ".mpg", ".mpeg")
+
+#: Fewest clips per Inception-Score split below which :func:`sample_size_warnings` warns.
+IS_CLIPS_PER_SPLIT = 10
+
+_WEIGHTS_HINT = (
+    "the file is not shipped with the package; it is the PyTorch InceptionI3d port of DeepMind's Kinetics-400 "
+    "I3D checkpoint (usually distributed as i3d_pretrained_400.pt; see docs/metrics.md, 'Weights'). "
+    "To check the pipeline without it, pass --random-i3d (a smoke test: its scores are not comparable)."
+)
+
+
+def sample_size_warnings(
+    metrics: Sequence[str],
+    real_clips: int | None,
+    fake_clips: int | None,
+    *,
+    fvd_dim: int,
+    fid_dim: int,
+    is_splits: int,
+    kid_subset_size: int,
+) -> list[str]:
+    """Warnings for clip sets too small for the metrics asked for.
+
+    Thresholds:
+
+    - ``fvd`` / ``fid``: at least ``dim + 1`` clips per set, ``dim`` being the
+      feature dimension (I3D logits for FVD, pooled I3D features for FID). With
+      ``N <= dim`` the sample covariance has rank at most ``N - 1 < dim``: it is
+      singular and the distance mostly measures the sample size.
+    - ``is``: at least :data:`IS_CLIPS_PER_SPLIT` fake clips per split
+      (``is_splits`` splits); fewer makes each split's marginal class
+      distribution little more than the clips' own posteriors.
+    - ``kid``: at least ``kid_subset_size`` clips per set; fewer and the subsets
+      shrink to the clip count (recorded in the protocol) and the estimate
+      becomes noisier than the requested protocol.
+
+    A count of ``None`` (set not read) is not checked.
+    """
+    out: list[str] = []
+    sets = [("real", real_clips), ("fake", fake_clips)]
+    for metric, dim, why in (("fvd", fvd_dim, "I3D logits"), ("fid", fid_dim, "pooled I3D features")):
+        if metric not in metrics:
+            continue
+        for side, n in sets:
+            if n is not None and n <= dim:
+                out.append(f"{metric}: {n} {side} clips for {dim}-dimensional {why}; the covariance is singular "
+                           f"below {dim + 1} clips, so the score is not comparable (use thousands of clips)")
+    if "is" in metrics and fake_clips is not None and fake_clips < IS_CLIPS_PER_SPLIT * is_splits:
+        out.append(f"is: {fake_clips} fake clips for {is_splits} splits; at least {IS_CLIPS_PER_SPLIT * is_splits} "
+                   f"({IS_CLIPS_PER_SPLIT} per split) are needed for a meaningful score")
+    if "kid" in metrics:
+        for side, n in sets:
+            if n is not None and n < kid_subset_size:
+                out.append(f"kid: {n} {side} clips, fewer than --kid-subset-size {kid_subset_size}; "
+                           "the subsets shrink to the smaller set's clip count")
+    return out
+
+
+def _progress(items: Iterator[torch.Tensor], enabled: bool, desc: str, total: int | None,
+              unit: str = "clip") -> Iterator[torch.Tensor]:
+    """``items`` behind a tqdm bar on stderr (with a time estimate when ``total`` is known)."""
+    if not enabled:
+        return items
+    from tqdm.auto import tqdm
+
+    return iter(tqdm(items, desc=desc, total=total, unit=unit, file=sys.stderr, dynamic_ncols=True, leave=True))
 
 
 class ClipSource(Protocol):
@@ -92,6 +161,16 @@ class VideoFiles:
                 if self.max_clips is not None and count >= self.max_clips:
                     return
 
+    def expected_clips(self) -> int | None:
+        """Clips :meth:`clips` will give at most, when known without decoding (for progress bars)."""
+        if self.clips_per_video is None:
+            return self.max_clips
+        try:
+            n = len(self._paths()) * self.clips_per_video
+        except FileNotFoundError:
+            return None
+        return n if self.max_clips is None else min(n, self.max_clips)
+
     def describe(self) -> dict[str, object]:
         return {
             "kind": "file" if self.path.is_file() else "folder",
@@ -121,6 +200,7 @@ class CascadeSamples:
     passes: int = 200
     length: int | None = None
     device: str = "cpu"
+    progress: bool = False
 
     def clips(self) -> Iterator[torch.Tensor]:
         from ..cascade import Cascade
@@ -128,6 +208,11 @@ class CascadeSamples:
         if not (self.path / "cascade.json").is_file():
             raise FileNotFoundError(f"{str(self.path)!r}: expected a cascade directory with cascade.json (Cascade.save)")
         cascade = Cascade.load(self.path, device=self.device)
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=self.num, desc="fake: sampling", unit="video", file=sys.stderr, dynamic_ncols=True)
         done = 0
         while done < self.num:
             n = min(self.batch_size, self.num - done)
@@ -141,6 +226,13 @@ class CascadeSamples:
             for v in videos.cpu():
                 yield v[:, : self.frames]
             done += n
+            if bar is not None:
+                bar.update(n)
+        if bar is not None:
+            bar.close()
+
+    def expected_clips(self) -> int:
+        return self.num
 
     def describe(self) -> dict[str, object]:
         weights = sorted(self.path.glob("*/sampler.safetensors"))
@@ -218,10 +310,15 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--i3d-width", type=float, default=1.0, help="I3D channel multiplier (random I3D only)")
     ap.add_argument("--preset", choices=sorted(PRESETS), default="reference", help="preprocessing preset")
     ap.add_argument("--size", type=int, default=None, help="override the preset's input size (non-standard)")
-    ap.add_argument("--covariance", choices=("unbiased", "biased"), default="unbiased")
-    ap.add_argument("--is-splits", type=int, default=10)
-    ap.add_argument("--kid-subsets", type=int, default=100)
-    ap.add_argument("--kid-subset-size", type=int, default=1000)
+    ap.add_argument("--covariance", choices=("unbiased", "biased"), default="unbiased",
+                    help="covariance estimator of FVD / FID: unbiased divides by N-1 (the papers' code), "
+                         "biased by N (default unbiased)")
+    ap.add_argument("--is-splits", type=int, default=10,
+                    help="splits the fake clips are cut into for the Inception Score mean and std (default 10)")
+    ap.add_argument("--kid-subsets", type=int, default=100,
+                    help="random subsets averaged for KID (default 100)")
+    ap.add_argument("--kid-subset-size", type=int, default=1000,
+                    help="clips per KID subset, lowered to the clip count when a set is smaller (default 1000)")
     ap.add_argument("--frame-metrics", type=_name_list(FRAME_METRICS), default=[],
                     help="frame-level metrics through torch-fidelity, from fid,is,kid (default none)")
     ap.add_argument("--inception-weights", default=None,
@@ -231,8 +328,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="1-based frames for power spectra, e.g. 1,10,25,50")
     ap.add_argument("--psd-groups", type=int, default=3, help="sets for the PSD mean/std (default 3)")
     ap.add_argument("--psd-plot", type=Path, default=None, help="write the PSD comparison PNG here")
-    ap.add_argument("--batch-size", type=int, default=8)
-    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--batch-size", type=int, default=8,
+                    help="clips per I3D forward, and videos per sampling batch with --generator (default 8)")
+    ap.add_argument("--device", default=None,
+                    help="device for the I3D and the generator, e.g. cpu, cuda, cuda:1 (default: cuda when available, "
+                         "else cpu)")
+    ap.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                    help="progress bars with time estimates on stderr (default: on when stderr is a terminal)")
     ap.add_argument("--seed", type=int, default=0, help="seed for KID/IS subsets and random weights")
     ap.add_argument("--json", type=Path, default=None, help="write the scores and protocols here")
     return ap
@@ -260,15 +362,20 @@ def _run(args: argparse.Namespace) -> int:
             raise ValueError(f"--{name.replace('_', '-')}: expected a positive integer, got {getattr(args, name)}")
     if args.random_i3d and (args.i3d_weights or args.fid_i3d_weights):
         raise ValueError("--random-i3d excludes --i3d-weights and --fid-i3d-weights")
+    if args.device is None:
+        args.device = "cuda" if torch.cuda.is_available() else "cpu"
+    progress = sys.stderr.isatty() if args.progress is None else bool(args.progress)
     torch.manual_seed(args.seed)
     preset = get_preset(args.preset)
     if args.size is not None:
         preset = replace(preset, name=f"{preset.name}@{args.size}", size=args.size)
-    i3d = (
-        load_i3d(random_weights=True, width=args.i3d_width, device=args.device)
-        if args.random_i3d
-        else load_i3d(args.i3d_weights, device=args.device)
-    )
+    if args.random_i3d:
+        i3d = load_i3d(random_weights=True, width=args.i3d_width, device=args.device)
+    else:
+        try:
+            i3d = load_i3d(args.i3d_weights, device=args.device)
+        except FileNotFoundError as err:
+            raise FileNotFoundError(f"{err} Where it comes from: {_WEIGHTS_HINT}") from err
     sources: dict[str, VideoFiles | CascadeSamples] = {}
     for side, path in (("real", args.real), ("fake", args.fake)):
         if path is None:
@@ -280,12 +387,17 @@ def _run(args: argparse.Namespace) -> int:
             if getattr(args, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')}: expected a positive integer, got {getattr(args, name)}")
         sources["fake"] = CascadeSamples(args.generator, args.frames, args.num_samples, args.batch_size, args.seed,
-                                         args.standing_passes, args.generator_frames, args.device)  # fmt: skip
+                                         args.standing_passes, args.generator_frames, args.device,
+                                         progress)  # fmt: skip
     need_pixels = bool(args.frame_metrics) or args.psd_frames is not None
     kept: dict[str, list[torch.Tensor] | None] = {s: ([] if need_pixels else None) for s in sources}
 
-    real_batches = _batched(sources["real"].clips(), args.batch_size, kept["real"])
-    fake_batches = _batched(sources["fake"].clips(), args.batch_size, kept["fake"])
+    def clips(side: str) -> Iterator[torch.Tensor]:
+        what = "I3D features" if args.metrics else "reading"
+        return _progress(sources[side].clips(), progress, f"{side}: {what}", sources[side].expected_clips())
+
+    real_batches = _batched(clips("real"), args.batch_size, kept["real"])
+    fake_batches = _batched(clips("fake"), args.batch_size, kept["fake"])
     scores: dict[str, Score] = {}
     separate_fid = args.fid_i3d_weights is not None and "fid" in args.metrics
     first_pass = [m for m in args.metrics if not (separate_fid and m == "fid")]
@@ -366,6 +478,14 @@ def _run(args: argparse.Namespace) -> int:
         if args.psd_plot is not None:
             plot_power_spectra(spectra["real"], spectra["fake"], args.psd_plot, frames=idx, groups=args.psd_groups)
 
+    counts = report["samples"]  # type: ignore[assignment]
+    fid_net = fid_i3d if separate_fid else i3d
+    for line in sample_size_warnings(
+        args.metrics, counts.get("real_clips"), counts.get("fake_clips"),  # type: ignore[union-attr]
+        fvd_dim=i3d.num_classes, fid_dim=fid_net.feature_dim, is_splits=args.is_splits,
+        kid_subset_size=args.kid_subset_size,
+    ):  # fmt: skip
+        print(f"warning: {line}", file=sys.stderr)
     print(_table(scores) if scores else "no scores requested")
     if args.random_i3d:
         print("note: random I3D weights; these numbers only compare runs with the same --seed and width")

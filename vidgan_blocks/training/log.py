@@ -1,4 +1,4 @@
-"""Training logs: JSONL always, TensorBoard scalars when available, on rank 0 only.
+"""Training logs: JSONL always, TensorBoard scalars and sample videos when available, on rank 0 only.
 
 Every line of ``log.jsonl`` is one JSON object: ``{"step": ..., "time": ...,
 "kind": "scalars", <name>: <value>, ...}`` for scalars, or ``{"kind": "event",
@@ -66,6 +66,29 @@ class MetricLogger:
         if self._tb is not None:
             for k, v in values.items():
                 self._tb.add_scalar(k, v, step)
+
+    def videos(self, tag: str, videos: Any, step: int, *, fps: int = 8) -> None:
+        """Show sample videos in TensorBoard (nothing without a TensorBoard writer).
+
+        With ``moviepy`` installed they are animated (``add_video``); without it each
+        video becomes one row of frames in a single image, so the samples still show.
+
+        Shape:
+            - videos: ``(N, 3, T, H, W)`` in ``[-1, 1]``
+        """
+        if self._tb is None:
+            return
+        from einops import rearrange
+
+        clips = (videos.detach().float().cpu().clamp(-1, 1) + 1) / 2  # [N, 3, T, H, W] in [0, 1]
+        try:
+            import moviepy  # noqa: F401  (add_video encodes GIFs with it)
+        except ImportError:
+            grid = rearrange(clips, "n c t h w -> c (n h) (t w)")
+            self._tb.add_image(tag, grid, step)
+        else:
+            self._tb.add_video(tag, rearrange(clips, "n c t h w -> n t c h w"), step, fps=fps)
+        self._tb.flush()
 
     def event(self, step: int, event: str, *, warn: bool = False, **fields: Any) -> None:
         """Record an event; ``warn`` also sends it to the Python logger as a warning."""

@@ -27,6 +27,7 @@ import contextlib
 import dataclasses
 import math
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -123,6 +124,8 @@ class TrainerConfig:
             last good checkpoint.
         max_restores: restores allowed in one run before giving up with an error.
         progress, tensorboard: tqdm bar and TensorBoard scalars on rank 0.
+        progress_label: what the progress bar and the resume message call this run
+            (cascades use ``"level 1/2"``, ...).
         num_workers: data-loader workers.
         shuffle: shuffle the data each epoch.
         exit_on_signal: after saving on SIGTERM/SIGINT, raise ``SystemExit(128 + signum)``
@@ -158,6 +161,7 @@ class TrainerConfig:
     max_restores: int = 3
     progress: bool = True
     tensorboard: bool = True
+    progress_label: str = "train"
     num_workers: int = 0
     shuffle: bool = True
     exit_on_signal: bool = True
@@ -171,6 +175,8 @@ class TrainerConfig:
                      "exit_on_signal"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name}: expected a bool, got {type(getattr(self, name)).__name__}")
+        if not isinstance(self.progress_label, str):
+            raise TypeError(f"progress_label: expected a str, got {type(self.progress_label).__name__}")
         if self.amp not in ("none", "bf16", "fp16"):
             raise ValueError(f"amp: expected 'none', 'bf16' or 'fp16', got {self.amp!r}")
         if self.best_mode not in ("max", "min"):
@@ -795,6 +801,11 @@ class GANTrainer:
         else:
             path = self.load(how)
         self.logger.event(self.step, "resumed", path=str(path))
+        if self.ctx.is_main and self.config.progress:
+            label = self.config.progress_label
+            what = "training" if label == "train" else label
+            done = " (already complete)" if self.step >= self.config.max_steps else ""
+            print(f"resumed {what} at step {self.step} of {self.config.max_steps}{done}", file=sys.stderr, flush=True)
 
     def _log(self, extra: dict[str, float] | None = None) -> None:
         values = self.stats.collect()
@@ -848,10 +859,10 @@ class GANTrainer:
         cfg = self.config
         self._maybe_resume()
         stopped: int | None = None
-        if self.ctx.is_main and cfg.progress:
+        if self.ctx.is_main and cfg.progress and self.step < cfg.max_steps:
             from tqdm.auto import tqdm
 
-            self._pbar = tqdm(total=cfg.max_steps, initial=self.step, desc="train", dynamic_ncols=True)
+            self._pbar = tqdm(total=cfg.max_steps, initial=self.step, desc=cfg.progress_label, dynamic_ncols=True)
         self._last_log_time, self._last_log_step = time.perf_counter(), self.step
         try:
             with self._signals(), self.stats.active():
