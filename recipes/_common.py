@@ -10,7 +10,9 @@ import dataclasses
 import json
 import os
 import random
+import shutil
 import time
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from vidgan_blocks.data import MovingShapes, VideoFolder
+from vidgan_blocks.data import DataWarning, EmptyDatasetError, MovingShapes, VideoFolder
 from vidgan_blocks.training import DistributedContext
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "cascade_main",
     "without_matching",
     "evaluate",
+    "export_samples",
     "loss_history",
     "prediction_main",
     "prediction_outputs",
@@ -49,21 +52,55 @@ __all__ = [
     "trainer_config",
     "video_folder",
     "write_summary",
+    "RunDir",
+    "open_run_dir",
+    "data_counts",
+    "finished",
 ]
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Appends ``(default: X)`` to an option's help, except where the default is ``None`` or a switch's
+    ``False``: those options say in their own words what happens without them."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _per_preset(presets: Mapping[str, Any], field: str) -> str:
+    """``"tiny 60,45; paper 300000,300000"``: a preset field for the help text."""
+    def show(v: Any) -> str:
+        return ",".join(map(str, v)) if isinstance(v, (tuple, list)) else str(v)
+
+    return "; ".join(f"{name} {show(getattr(P, field))}" for name, P in presets.items() if hasattr(P, field))
 
 
 def base_parser(description: str, presets: Mapping[str, Any], default: str = "tiny") -> argparse.ArgumentParser:
     """Arguments every recipe understands; recipes add their own on the returned parser."""
-    p = argparse.ArgumentParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(description=description, formatter_class=_HelpFormatter)
     p.add_argument("--preset", choices=sorted(presets), default=default, help="configuration preset")
     p.add_argument("--data", default=None, help="dataset folder (class folders or a split CSV); "
                    "default: render the built-in synthetic dataset to mp4 files under --out")
-    p.add_argument("--split-file", default=None, help="CSV/list selecting the files of --data and naming their classes")
-    p.add_argument("--out", default="runs/out", help="output directory (checkpoints, logs, samples, summary.json)")
-    p.add_argument("--steps", default=None, help="training iterations per level: one number for all or a comma list")
-    p.add_argument("--batch-size", type=int, default=None, help="per-rank micro-batch (accumulation keeps the preset's effective batch)")
-    p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--split-file", default=None,
+                   help="CSV/list selecting the files of --data and naming their classes (default: every file)")
+    p.add_argument("--out", default=None, help="output directory (checkpoints, logs, samples, summary.json; "
+                   "default: runs/<recipe>); a run of another recipe or configuration there is refused")
+    p.add_argument("--unlabeled", action="store_true",
+                   help="the videos of --data are not sorted into class folders: use every file under it, "
+                        "without labels (unconditional recipes always read data this way)")
+    p.add_argument("--no-tensorboard", action="store_true",
+                   help="no TensorBoard event files (default: scalars and samples under the logs folders)")
+    p.add_argument("--steps", default=None,
+                   help="training iterations per level: one number for all or a comma list "
+                        f"(default: the preset's: {_per_preset(presets, 'steps')})")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="per-rank micro-batch; accumulation keeps the preset's effective batch "
+                        f"(default: the preset's: {_per_preset(presets, 'batch')})")
+    p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda when available, else cpu)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the weights, data order, synthetic data and samples")
     p.add_argument("--threads", type=int, default=None,
                    help="CPU threads for torch (default 1 on CPU: small models gain nothing from more on a busy machine)")
     p.add_argument("--fresh", action="store_true", help="do not resume from checkpoints in --out")
@@ -101,7 +138,8 @@ def trainer_config(P: RunPreset, args: argparse.Namespace, ctx: DistributedConte
     return TrainerConfig(
         batch_size=P.batch, accumulation=accumulation(P.effective_batch, P.batch, ctx.world_size), seed=args.seed,
         out_dir=str(out), resume="never" if args.fresh else "latest", log_every=P.log_every,
-        checkpoint_every=P.checkpoint_every, num_workers=args.workers, progress=ctx.is_main, tensorboard=False,
+        checkpoint_every=P.checkpoint_every, num_workers=args.workers, progress=ctx.is_main,
+        tensorboard=not getattr(args, "no_tensorboard", False),
         amp=args.amp, compile=args.compile, channels_last=args.channels_last, **fields,
     )
 
@@ -168,22 +206,142 @@ class DictItems(Dataset):
 
 def prepare_synthetic(root: Path, ctx: DistributedContext, *, n: int, frames: int, resolution: int,
                       num_classes: int, seed: int = 0) -> Path:
-    """Render :class:`MovingShapes` clips to mp4 class folders once (rank 0), then return the folder."""
+    """Render :class:`MovingShapes` clips to mp4 class folders once (rank 0), then return the folder.
+
+    ``root/.complete`` records the settings; a folder rendered with other settings (another
+    recipe, preset or seed) is rendered again rather than reused.
+    """
     done = root / ".complete"
-    if ctx.is_main and not done.exists():
-        MovingShapes(n, frames, resolution, num_classes=num_classes, seed=seed).write_dataset(root, n)
-        done.write_text(json.dumps({"n": n, "frames": frames, "resolution": resolution}))
+    settings = {"n": n, "frames": frames, "resolution": resolution, "num_classes": num_classes, "seed": seed}
+    if ctx.is_main:
+        try:
+            recorded = json.loads(done.read_text()) if done.exists() else None
+        except (OSError, ValueError):
+            recorded = {}
+        if recorded != settings:
+            if root.exists():
+                if recorded is not None:
+                    print(f"re-rendering the synthetic data in {root}: it was made with {recorded}, "
+                          f"this run needs {settings}")
+                shutil.rmtree(root)
+            MovingShapes(n, frames, resolution, num_classes=num_classes, seed=seed).write_dataset(root, n)
+            done.write_text(json.dumps(settings))
     ctx.barrier()
     return root
 
 
 def video_folder(root: str | Path, *, frames: int, stride: int, resolution: int, seed: int,
                  split_file: str | None = None, cache_dir: Path | None = None,
-                 constant_label: int | None = None) -> DictItems:
-    """A training :class:`VideoFolder` of labelled clips, as trainer batches (see :class:`DictItems`)."""
-    base = VideoFolder(root, frames=frames, stride=stride, resolution=resolution, train=True, labeled=True,
-                       split_file=split_file, seed=seed, cache_dir=cache_dir)
+                 constant_label: int | None = None, labeled: bool = True,
+                 run_dir: RunDir | None = None) -> DictItems:
+    """A training :class:`VideoFolder` as trainer batches (see :class:`DictItems`).
+
+    ``labeled``: classes from class folders (or the split file); ``False`` reads a flat
+    folder. Data that cannot be used ends the program with the library's one-line
+    reason, worded for the command line (``--unlabeled``, ``--data``), after
+    ``run_dir`` takes back the output folder it made.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        try:
+            base = VideoFolder(root, frames=frames, stride=stride, resolution=resolution, train=True,
+                               labeled=labeled, split_file=split_file, seed=seed, cache_dir=cache_dir)
+        except (OSError, ValueError, EmptyDatasetError) as err:
+            if run_dir is not None:
+                run_dir.abandon()
+            where = "--split-file" if split_file is not None and "split file" in str(err) else "--data"
+            raise SystemExit(f"{where}: {_command_line_words(str(err))}") from None
+    for w in caught:  # re-issued in command-line words, still pointing at the line that read the data
+        warnings.warn_explicit(_command_line_words(str(w.message)), w.category, w.filename, w.lineno)
     return DictItems(base, constant_label)
+
+
+def _command_line_words(message: str) -> str:
+    """The library's advice to pass ``labeled=False`` becomes the recipes' ``--unlabeled``."""
+    return (message.replace("pass labeled=False for unlabelled data",
+                            "pass --unlabeled for videos without class folders")
+            .replace("pass labeled=False", "pass --unlabeled"))
+
+
+def data_counts(dataset: Dataset) -> dict[str, int]:
+    """``{"used": files read, "skipped": files left out}`` of a recipe dataset (a :class:`DictItems`)."""
+    base = getattr(dataset, "base", dataset)
+    return {"used": len(getattr(base, "paths", ())), "skipped": int(getattr(base, "skipped", 0))}
+
+
+def finished(clock: Stopwatch, out: Path, counts: Mapping[str, int]) -> str:
+    """The last line a recipe prints."""
+    return (f"done in {clock.total:.0f} s; {counts['used']} videos used, {counts['skipped']} skipped; "
+            f"summary: {out / 'summary.json'}")
+
+
+RUN_FILE = "run.json"
+# Options that may change between the sessions of one run (how long, where, how fast, what to report).
+_SESSION_OPTIONS = frozenset({"out", "steps", "levels", "fresh", "device", "threads", "workers", "amp", "compile",
+                              "channels_last", "batch_size", "i3d_weights", "eval_samples", "no_tensorboard"})
+
+
+@dataclasses.dataclass
+class RunDir:
+    """The ``--out`` folder of a run; ``run.json`` in it names the recipe and configuration that own it."""
+
+    path: Path
+    created: bool  # this process made the folder
+    claimed: bool  # this process wrote run.json
+
+    def abandon(self) -> None:
+        """Undo :func:`open_run_dir` after a failure before anything was trained."""
+        if self.created:
+            shutil.rmtree(self.path, ignore_errors=True)
+        elif self.claimed:
+            (self.path / RUN_FILE).unlink(missing_ok=True)
+
+
+def open_run_dir(args: argparse.Namespace, recipe: str, ctx: DistributedContext) -> RunDir:
+    """Resolve ``--out`` (default ``runs/<recipe>``), refuse a folder holding another run, claim it.
+
+    A folder belongs to another run when its ``run.json`` (or, for folders from before
+    ``run.json``, its ``summary.json``) names another recipe, or another configuration
+    (preset, data, seed, model options; not the per-session options such as ``--steps``)
+    without ``--fresh``. ``--fresh`` starts the configuration over: checkpoints are not
+    resumed and the timings of earlier sessions are dropped. A ``--data`` or
+    ``--split-file`` that does not exist ends the program before any folder is made.
+    """
+    for flag, value in (("--data", args.data), ("--split-file", args.split_file)):
+        if value is not None and not Path(value).exists():
+            raise SystemExit(f"{flag}: {str(value)!r} does not exist")
+    out = Path(args.out) if args.out is not None else Path("runs") / recipe
+    config = {k: v for k, v in sorted(vars(args).items()) if k not in _SESSION_OPTIONS}
+    record = {"recipe": recipe, "config": config}
+    run_file = out / RUN_FILE
+    previous = None
+    try:
+        if run_file.exists():
+            previous = json.loads(run_file.read_text())
+        elif (out / "summary.json").exists():
+            previous = {"recipe": json.loads((out / "summary.json").read_text()).get("recipe")}
+    except (OSError, ValueError):
+        previous = None
+    if previous is not None:
+        if previous.get("recipe") != recipe:
+            raise SystemExit(f"--out {str(out)!r} holds a run of {previous.get('recipe')!r}, not {recipe!r}; "
+                             f"choose another --out (the default for this recipe is runs/{recipe})")
+        if "config" in previous and previous["config"] != config and not args.fresh:
+            changed = ", ".join(sorted("--" + k.replace("_", "-") for k in set(config) | set(previous["config"])
+                                       if config.get(k) != previous["config"].get(k)))
+            raise SystemExit(f"--out {str(out)!r} holds a {recipe} run with other settings ({changed}); "
+                             "choose another --out, or pass --fresh to start this configuration over there")
+    created = not out.exists()
+    ctx.barrier()  # every rank has looked before rank 0 makes the folder
+    out.mkdir(parents=True, exist_ok=True)
+    claimed = False
+    if ctx.is_main:
+        if args.fresh:
+            (out / "summary.json").unlink(missing_ok=True)
+        if previous != record:
+            claimed = previous is None
+            run_file.write_text(json.dumps(record, indent=2))
+    return RunDir(out, created, claimed)
 
 
 class Stopwatch:
@@ -218,9 +376,26 @@ def _plain(x: Any) -> Any:
 
 
 def write_summary(out: Path, summary: Mapping[str, Any]) -> Path:
-    """Write ``out/summary.json`` atomically."""
+    """Write ``out/summary.json`` atomically.
+
+    When a summary of the same recipe is already there (a resumed run), its timings
+    are kept: ``seconds.total`` and the training sections add up over the sessions
+    (``sessions`` counts them); the other sections are this session's.
+    """
     path = out / "summary.json"
     tmp = out / "summary.json.tmp"
+    summary = dict(summary)
+    try:
+        previous = json.loads(path.read_text()) if path.exists() else None
+    except (OSError, ValueError):
+        previous = None
+    if previous and previous.get("recipe") == summary.get("recipe") and "seconds" in summary:
+        seconds = dict(summary["seconds"])
+        for k, v in previous.get("seconds", {}).items():
+            if k == "total" or k.startswith("train"):
+                seconds[k] = round(float(v) + float(seconds.get(k, 0.0)), 3)
+        summary["seconds"] = seconds
+        summary["sessions"] = int(previous.get("sessions", 1)) + 1
     tmp.write_text(json.dumps(_plain(summary), indent=2, sort_keys=False))
     os.replace(tmp, path)
     return path
@@ -238,6 +413,7 @@ from vidgan_blocks.training import (  # noqa: E402
     StandingStatsMixin,
     TrainerConfig,
 )
+from vidgan_blocks.training import MetricLogger  # noqa: E402
 
 
 class VideoTrainer(EMAMixin, StandingStatsMixin, GANTrainer):
@@ -264,13 +440,16 @@ class PredictionTrainer(EMAMixin, StandingStatsMixin, FrameConditionalMixin, GAN
 # ---------------------------------------------------------------------------- metrics
 
 _NO_WEIGHTS = ("metrics skipped: no I3D weight file was given (--i3d-weights or $VIDGAN_I3D_WEIGHTS); "
-               "score saved samples later with vidgan-eval")
+               "score the saved samples later with vidgan-eval: one mp4 per sample is in OUT/samples, e.g. "
+               "`vidgan-eval --real DATA --fake OUT/samples --i3d-weights i3d_pretrained_400.pt` "
+               "(tiled grids are in OUT/grids; docs/metrics.md says where the weight file comes from)")
 
 
 def add_metric_args(p: argparse.ArgumentParser) -> None:
     """``--i3d-weights`` and ``--eval-samples``: the metrics run at the end only with a weight file."""
     p.add_argument("--i3d-weights", default=os.environ.get("VIDGAN_I3D_WEIGHTS"),
-                   help="local I3D weight file; FVD / I3D FID / I3D IS are computed only when given")
+                   help="local I3D weight file (default: $VIDGAN_I3D_WEIGHTS); FVD / I3D FID / I3D IS are "
+                        "computed only when given, otherwise score OUT/samples later with vidgan-eval")
     p.add_argument("--eval-samples", type=int, default=None, help="videos per set for the metrics (default: the preset's)")
 
 
@@ -289,6 +468,25 @@ def evaluate(weights: str | None, real: torch.Tensor, fake: torch.Tensor, device
     i3d = load_i3d(weights, device=device)
     scores = evaluate_videos(real.to(device), fake.to(device), i3d=i3d, metrics=metrics, batch_size=8)
     return {"weights": str(weights), "num_videos": int(fake.shape[0]), **{k: v.to_dict() for k, v in scores.items()}}
+
+
+def export_samples(videos: torch.Tensor, folder: Path, *, fps: float = 8) -> list[Path]:
+    """Write one mp4 per video, ``sample_0000.mp4``, ``sample_0001.mp4``, ... into ``folder``.
+
+    This is the folder ``vidgan-eval --fake`` scores; tiled grids go elsewhere so
+    that it does not read them as clips. Files of an earlier export that this one
+    does not overwrite (a run with more samples) are removed.
+
+    Shape:
+        - videos: ``(N, 3, T, H, W)`` in [-1, 1]
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [folder / f"sample_{i:04d}.mp4" for i in range(videos.shape[0])]
+    for old in set(folder.glob("sample_*.mp4")) - set(written):
+        old.unlink()
+    for video, path in zip(videos, written):
+        save_video(video, path, fps=fps)
+    return written
 
 
 def loss_history(result: Mapping[str, Any]) -> dict[str, float]:
@@ -394,25 +592,27 @@ def single_run(
         t0 = time.perf_counter()
         trainer.standing_stats(batch_size=stats_batch)  # every rank: the passes may reduce across ranks
         if ctx.is_main:
-            samples = out / "samples"
+            samples, grids = out / "samples", out / "grids"
             g = trainer.eval_model()
             n_eval = args.eval_samples or num_samples
             real = real_clips(dataset, max(num_samples, n_eval))
             files: list[Path] = []
             if cond_frames is not None:
-                fake, files = prediction_outputs(g, real, cond_frames, samples, seed=args.seed)
+                fake, files = prediction_outputs(g, real, cond_frames, grids, seed=args.seed)
             else:
                 total = max(num_samples, n_eval)
                 fake = torch.cat([trainer.sample(min(num_samples, total - i), model=g,
                                                  generator=torch.Generator(device=trainer.device).manual_seed(args.seed + i))
                                   for i in range(0, total, num_samples)])
             fake = fake.cpu()
-            save_video(fake[:num_samples], samples / "samples.mp4")
-            frames_grid(fake[:num_samples], samples / "samples.png")
+            export_samples(fake, samples)  # one mp4 per sample, for vidgan-eval --fake
+            save_video(fake[:num_samples], grids / "samples.mp4")  # the first ones tiled
+            frames_grid(fake[:num_samples], grids / "samples.png")
             clock.lap("sampling", t0)
             t0 = time.perf_counter()
             metrics = evaluate(getattr(args, "i3d_weights", None), real[:n_eval], fake[:n_eval], trainer.device)
             clock.lap("metrics", t0)
+            trainer.logger.videos("samples", fake[:num_samples], result["step"])  # TensorBoard, unless turned off
             summary = {
                 "recipe": recipe,
                 "preset": args.preset,
@@ -421,15 +621,17 @@ def single_run(
                 "losses": loss_history(result),
                 "seconds": {"total": clock.total, **clock.sections},
                 "metrics": metrics,
+                "data_files": data_counts(dataset),
                 **dict(extra or {}),
                 "files": {
                     "checkpoints": str(out / "checkpoints"),
                     "logs": str(out / "logs"),
                     "samples": sorted(str(p) for p in samples.iterdir()),
+                    "grids": sorted(str(p) for p in grids.iterdir()),
                 },
             }
             write_summary(out, summary)
-            print(f"done in {clock.total:.0f} s; summary: {out / 'summary.json'}")
+            print(finished(clock, out, data_counts(dataset)))
     finally:
         trainer.close()
     ctx.barrier()
@@ -478,8 +680,8 @@ def prediction_main(argv: Any, presets: Mapping[str, PredictionPreset], *, recip
         P = dataclasses.replace(P, g=apply_overrides(P.g, recurrent=args.unit),
                                 d=apply_overrides(P.d, decomposition=args.decomposition))
     steps = (parse_steps(args.steps, 1) or [P.steps])[0]
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    run_dir = open_run_dir(args, recipe, ctx)
+    out = run_dir.path
     clock = Stopwatch()
 
     t0 = time.perf_counter()
@@ -488,10 +690,12 @@ def prediction_main(argv: Any, presets: Mapping[str, PredictionPreset], *, recip
         out / "synthetic", ctx, n=P.synthetic_clips, frames=frames * P.stride, resolution=P.resolution,
         num_classes=6, seed=args.seed,
     )
-    # A single-class prediction G (TrIVD-GAN-FP, DVD-GAN-FP) knows one dummy class, not the dataset's classes.
+    # A single-class prediction G (TrIVD-GAN-FP, DVD-GAN-FP) knows one dummy class, not the dataset's classes,
+    # so it reads any folder of videos; so does every prediction G with --unlabeled.
+    constant = 0 if P.g.num_classes == 1 or args.unlabeled else None
     dataset = video_folder(data_root, frames=frames, stride=P.stride, resolution=P.resolution, seed=args.seed,
-                           split_file=args.split_file, cache_dir=out / "index",
-                           constant_label=0 if P.g.num_classes == 1 else None)
+                           split_file=args.split_file, cache_dir=out / "index", constant_label=constant,
+                           labeled=constant is None, run_dir=run_dir)
     clock.lap("data", t0)
 
     G = build_generator(P.g)
@@ -543,7 +747,7 @@ class CascadePreset(RunPreset):
     resolution: int
     num_classes: int | None
     steps: tuple[int, ...]
-    long_frames: int
+    long_frames: int  # length of grids/unrolled_long.mp4; longer than the top level's samples
     # HVG / SSW-GAN appendix A: no moving average of the weights; an int keeps one from that step
     ema_start: int | None = None
 
@@ -583,8 +787,8 @@ def cascade_main(argv: Any, presets: Mapping[str, CascadePreset], *, recipe: str
     L = len(P.levels)
     steps = parse_steps(args.steps, L) or list(P.steps)
     levels_to_train = sorted({int(s) for s in (args.levels or ",".join(map(str, range(1, L + 1)))).split(",") if s.strip()})
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    run_dir = open_run_dir(args, recipe, ctx)
+    out = run_dir.path
     clock = Stopwatch()
 
     t0 = time.perf_counter()
@@ -592,9 +796,10 @@ def cascade_main(argv: Any, presets: Mapping[str, CascadePreset], *, recipe: str
         out / "synthetic", ctx, n=P.synthetic_clips, frames=P.frames * P.stride, resolution=P.resolution,
         num_classes=P.num_classes or 6, seed=args.seed,
     )
+    labeled = P.num_classes is not None and not args.unlabeled  # unconditional cascades read any folder of videos
     dataset = video_folder(data_root, frames=P.frames, stride=P.stride, resolution=P.resolution, seed=args.seed,
-                           split_file=args.split_file, cache_dir=out / "index")
-    num_classes = None if P.num_classes is None else (len(dataset.base.classes) if args.data else P.num_classes)
+                           split_file=args.split_file, cache_dir=out / "index", labeled=labeled, run_dir=run_dir)
+    num_classes = None if not labeled else (len(dataset.base.classes) if args.data else P.num_classes)
     clock.lap("data", t0)
 
     optim = LevelOptim(lr_g=P.lr_g, lr_d=P.lr_d, n_dis=2)
@@ -625,31 +830,38 @@ def cascade_main(argv: Any, presets: Mapping[str, CascadePreset], *, recipe: str
     summary = None
     if ctx.is_main and all(lv._sampler is not None for lv in cascade):
         t0 = time.perf_counter()
-        samples = out / "samples"
+        samples, grids = out / "samples", out / "grids"
         n_eval = args.eval_samples or P.num_samples
         outs = cascade.generate(max(P.num_samples, n_eval), passes=P.passes, stats_batch=P.stats_batch,
                                 seed=args.seed, return_levels=True)
         outs = [o.cpu() for o in outs]
         top = outs[-1]
+        export_samples(top, samples)  # one mp4 per top-level sample, for vidgan-eval --fake
         for l, video in enumerate(outs, start=1):
-            save_video(video[: P.num_samples], samples / f"level{l}.mp4")
+            save_video(video[: P.num_samples], grids / f"level{l}.mp4")  # the first samples tiled
         for l in range(1, L):
             low, high = outs[l - 1][: P.num_samples], outs[l][: P.num_samples]
             # the lower level enlarged and each frame shown f_t times, in the row above its upsampling
             low_big = temporal_repeat(spatial_upsample(low, high.shape[-1] // low.shape[-1]), high.shape[2] // low.shape[2])
             pairs = torch.stack([low_big, high], 1).flatten(0, 1)  # [2N, 3, T, H, W]
-            frames_grid(pairs, samples / f"level{l}_vs_level{l + 1}.png")
+            frames_grid(pairs, grids / f"level{l}_vs_level{l + 1}.png")
             if l == L - 1:
                 for i in range(min(2, P.num_samples)):
-                    frames_grid(pairs[2 * i: 2 * i + 2], samples / f"pair{i}.png")
+                    frames_grid(pairs[2 * i: 2 * i + 2], grids / f"pair{i}.png")
+        # P.long_frames: longer than the top level's samples (level 1 runs beyond its training length)
         written = cascade.generate_stream(min(4, P.num_samples), frames=P.long_frames,
-                                          path=samples / "unrolled_long.mp4", passes=P.passes,
+                                          path=grids / "unrolled_long.mp4", passes=P.passes,
                                           stats_batch=P.stats_batch, seed=args.seed)
         clock.lap("sampling", t0)
         t0 = time.perf_counter()
         real = real_clips(dataset, n_eval)
         metrics = evaluate(getattr(args, "i3d_weights", None), real, top[:n_eval], torch.device(ctx.device))
         clock.lap("metrics", t0)
+        if not args.no_tensorboard:  # each level's samples beside its training curves
+            for l, (lv, video) in enumerate(zip(cascade, outs), start=1):
+                log = MetricLogger(out / str(lv.name) / "logs")
+                log.videos("samples", video[: P.num_samples], steps[l - 1])
+                log.close()
         top_spec = P.levels[-1]
         summary = {
             "recipe": recipe,
@@ -660,6 +872,7 @@ def cascade_main(argv: Any, presets: Mapping[str, CascadePreset], *, recipe: str
             "losses": {name: loss_history(r) for name, r in results.items()},
             "seconds": {"total": clock.total, **clock.sections},
             "metrics": metrics,
+            "data_files": data_counts(dataset),
             "levels": [{"frames": int(o.shape[2]), "resolution": int(o.shape[-1])} for o in outs],
             "window": {f"level{L}_train_frames": (top_spec.window * top_spec.factors[0]) if top_spec.window else None,
                        "unrolled_frames": written},
@@ -668,9 +881,10 @@ def cascade_main(argv: Any, presets: Mapping[str, CascadePreset], *, recipe: str
                 "checkpoints": {lv.name: str(out / lv.name / "checkpoints") for lv in cascade},
                 "logs": {lv.name: str(out / lv.name / "logs") for lv in cascade},
                 "samples": sorted(str(p) for p in samples.iterdir()),
+                "grids": sorted(str(p) for p in grids.iterdir()),
             },
         }
         write_summary(out, summary)
-        print(f"done in {clock.total:.0f} s; summary: {out / 'summary.json'}")
+        print(finished(clock, out, data_counts(dataset)))
     ctx.barrier()
     return summary

@@ -37,6 +37,7 @@ from _common import (  # noqa: E402
     add_metric_args,
     apply_overrides,
     base_parser,
+    open_run_dir,
     parse_steps,
     prepare_synthetic,
     set_threads,
@@ -119,8 +120,8 @@ def main(argv: Sequence[str] | None = None, presets: Mapping[str, Preset] = PRES
                          stride=P.stride)
     P = apply_overrides(P, batch=args.batch_size)
     steps = (parse_steps(args.steps, 1) or [P.steps])[0]
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    run_dir = open_run_dir(args, recipe, ctx)
+    out = run_dir.path
     clock = Stopwatch()
 
     t0 = time.perf_counter()
@@ -129,9 +130,11 @@ def main(argv: Sequence[str] | None = None, presets: Mapping[str, Preset] = PRES
         out / "synthetic", ctx, n=P.synthetic_clips, frames=frames * P.stride, resolution=P.resolution,
         num_classes=P.num_classes, seed=args.seed,
     )
+    # --unlabeled: videos without class folders train a single-class model
     dataset = video_folder(data_root, frames=frames, stride=P.stride, resolution=P.resolution, seed=args.seed,
-                           split_file=args.split_file, cache_dir=out / "index")
-    num_classes = len(dataset.base.classes) if args.data else P.num_classes
+                           split_file=args.split_file, cache_dir=out / "index", labeled=not args.unlabeled,
+                           constant_label=0 if args.unlabeled else None, run_dir=run_dir)
+    num_classes = 1 if args.unlabeled else len(dataset.base.classes) if args.data else P.num_classes
     clock.lap("data", t0)
 
     G, D, d_cfg = build_models(P, num_classes)

@@ -63,7 +63,7 @@ TINY = CascadePreset(
     ),
     frames=12, stride=1, resolution=32, num_classes=None, lr_g=1e-4, lr_d=5e-4, batch=4, effective_batch=None,
     steps=(30, 20, 20), ema_start=None, ema_decay=0.9999, passes=4, stats_batch=4, synthetic_clips=24,
-    num_samples=4, log_every=5, checkpoint_every=10, long_frames=12,
+    num_samples=4, log_every=5, checkpoint_every=10, long_frames=48,
 )
 
 PRESETS: dict[str, CascadePreset] = {"paper": PAPER, "tiny": TINY}

@@ -59,7 +59,7 @@ def test_hvg_kinetics_preset_subsamples_level_one_by_eight(preset: str) -> None:
     assert P.stride * top.factors[0] == 8 and P.stride == 4  # level 1 subsampling 8, level 2 subsampling 4
     assert P.frames // top.factors[0] == low.g.frames  # level 1's view is the length level 1 generates
     assert top.window * top.factors[0] * 2 <= P.frames  # training windows are shorter than the unrolled output
-    assert P.levels == base.levels and P.long_frames == P.frames  # only the clips' stride differs
+    assert P.levels == base.levels and P.long_frames == base.long_frames  # only the clips' stride differs
     if preset == "hvg":
         assert (P.frames, P.resolution, low.g.frames, top.window, top.g.low_size) == (48, 128, 24, 6, 32)
         assert (top.window * top.factors[0], top.g.low_size * top.factors[1]) == (12, 128)
@@ -86,3 +86,15 @@ def test_hvg_preset_is_selectable_from_the_command_line() -> None:
 
     mod = recipe_module("cvg_kinetics")
     assert base_parser("x", mod.PRESETS).parse_args(["--preset", "hvg_tiny"]).preset == "hvg_tiny"
+
+
+@pytest.mark.parametrize("recipe", sorted(FILTER))
+def test_tiny_unrolled_video_is_longer_than_the_top_level_samples(recipe: str) -> None:
+    # grids/unrolled_long.mp4 would repeat grids/levelL.mp4 if it had the samples' length
+    P = recipe_module(recipe).PRESETS["tiny"]
+    sample_frames = P.levels[0].g.frames
+    for spec in P.levels[1:]:
+        sample_frames *= spec.factors[0]
+    assert sample_frames == P.frames and P.long_frames > sample_frames
+    if recipe == "cvg_kinetics":  # the main job: 4x its level-2 samples (README)
+        assert P.long_frames == 4 * sample_frames

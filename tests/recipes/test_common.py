@@ -1,9 +1,11 @@
-"""The recipe plumbing's metric step: a note without weights, I3D scores with a weight file."""
+"""The recipe plumbing: the metric step (a note without weights, I3D scores with a weight file),
+per-sample export and the options' help text."""
 
 from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 
 from .conftest import recipe_module
@@ -55,3 +57,57 @@ def test_seed_everything_seeds_torch_python_and_numpy() -> None:
         assert not any(torch.equal(runs[0][k], other[k]) for k in ("torch", "python", "numpy"))
     finally:
         restore_rng_state(saved)
+
+
+def test_export_samples_writes_one_clip_per_file_that_vidgan_eval_reads(tmp_path) -> None:
+    from vidgan_blocks.data import read_video
+    from vidgan_blocks.metrics.cli import VideoFiles
+
+    common = recipe_module("_common")
+    videos = torch.rand(5, 3, 4, 16, 16, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    folder = tmp_path / "samples"
+    common.export_samples(torch.zeros(7, 3, 4, 16, 16), folder)  # an earlier run with more samples
+    written = common.export_samples(videos, folder)
+    assert written == sorted(folder.iterdir()) and len(written) == 5  # stale sample_0005/6 removed
+    assert read_video(written[0]).shape == (3, 4, 16, 16)  # a single clip, not a tiled grid
+    assert len(list(VideoFiles(folder, frames=4, clips_per_video=1).clips())) == 5
+
+
+def _parser(recipe: str, monkeypatch):
+    """The argument parser a recipe's ``main`` builds (captured before it parses anything)."""
+    import argparse
+
+    class Captured(Exception):
+        pass
+
+    seen = {}
+
+    def capture(self, args=None, namespace=None):
+        seen["parser"] = self
+        raise Captured
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", capture)
+    try:
+        recipe_module(recipe).main([])
+    except Captured:
+        pass
+    return seen["parser"]
+
+
+RECIPE_NAMES = ["cvg_kinetics", "cvg_bdd100k", "cvg_ucf101", "ssw_gan_kinetics", "ssw_gan_bdd100k",
+                "dvd_gan_kinetics", "dvd_gan_ucf101", "dvd_gan_fp_kinetics", "dvd_gan_fp_bair",
+                "trivd_gan_fp_kinetics", "trivd_gan_fp_bair"]
+
+
+
+@pytest.mark.parametrize("recipe", RECIPE_NAMES)
+def test_every_recipe_option_has_help_text(recipe: str, monkeypatch) -> None:
+    parser = _parser(recipe, monkeypatch)
+    missing = [a.option_strings for a in parser._actions if a.option_strings and not (a.help or "").strip()]
+    assert not missing
+    text = parser.format_help()
+    assert "(default: None)" not in text and "(default: False)" not in text
+    steps = next(a for a in parser._actions if "--steps" in a.option_strings)
+    preset = recipe_module(recipe).PRESETS["tiny"]
+    shown = ",".join(map(str, preset.steps)) if isinstance(preset.steps, tuple) else str(preset.steps)
+    assert f"tiny {shown}" in steps.help  # the preset's value, not None

@@ -1,4 +1,5 @@
-"""End-to-end run of recipes/cvg_kinetics.py at micro size on the test device: outputs exist and decode, and the run resumes."""
+"""End-to-end run of recipes/cvg_kinetics.py at micro size on the test device: outputs exist and decode, the run
+resumes (and says so), TensorBoard files are written."""
 
 from __future__ import annotations
 
@@ -39,17 +40,21 @@ def test_micro_run_writes_every_output_and_resumes(tmp_path, device):
         assert list((out / name / "checkpoints").glob("step_*/tensors.safetensors")), name
         assert (out / name / "sampler.safetensors").exists() and (out / name / "level.json").exists()
         assert (out / name / "logs" / "log.jsonl").stat().st_size > 0
-    samples = out / "samples"
-    low, high = read_video(samples / "level1.mp4"), read_video(samples / "level2.mp4")
+    grids, samples = out / "grids", out / "samples"
+    low, high = read_video(grids / "level1.mp4"), read_video(grids / "level2.mp4")
     assert low.shape[1] * 2 == high.shape[1]  # level 2 doubles the frame rate
-    long = read_video(samples / "unrolled_long.mp4")
+    long = read_video(grids / "unrolled_long.mp4")
     window_out = summary["window"]["level2_train_frames"]
-    assert long.shape[1] == 4 * window_out == summary["window"]["unrolled_frames"]
+    # 4x the level-2 samples (16x level 2's training window): really longer, not a copy of level2.mp4
+    assert long.shape[1] == 4 * high.shape[1] == 16 * window_out == summary["window"]["unrolled_frames"]
     for png in ("level1_vs_level2.png", "pair0.png"):
-        with Image.open(samples / png) as im:
+        with Image.open(grids / png) as im:
             im.load()
             assert im.size[0] > 0
-    assert set(summary["files"]["samples"]) >= {str(samples / f) for f in ("level1.mp4", "level2.mp4", "unrolled_long.mp4")}
+    assert set(summary["files"]["grids"]) >= {str(grids / f) for f in ("level1.mp4", "level2.mp4", "unrolled_long.mp4")}
+    clips = sorted(samples.iterdir())  # one mp4 per top-level sample, what vidgan-eval --fake scores
+    assert [str(p) for p in clips] == summary["files"]["samples"] and len(clips) == 4
+    assert read_video(clips[0]).shape == (3, high.shape[1], 32, 32)
 
     second = run(out, "3,2", device)  # more steps: both levels continue from their checkpoints
     assert second.returncode == 0, second.stderr[-3000:]
@@ -58,3 +63,17 @@ def test_micro_run_writes_every_output_and_resumes(tmp_path, device):
     for name, step in (("level1", 2), ("level2", 1)):
         resumed = [e for e in events(out / name / "logs" / "log.jsonl") if e.get("event") == "resumed"]
         assert resumed and resumed[-1]["step"] == step, name
+    assert "resumed level 1/2 at step 2 of 3\n" in second.stderr and "level 2/2:" in second.stderr
+    for name in ("level1", "level2"):  # TensorBoard is on by default: scalars and the samples
+        assert list((out / name / "logs" / "tb").glob("events.out.tfevents.*")), name
+    trained = summary["seconds"]["train_level1"]
+
+    third = run(out, "3,2", device)  # nothing left to train: said so, samples again, timings kept
+    assert third.returncode == 0, third.stderr[-3000:]
+    assert "resumed level 1/2 at step 3 of 3 (already complete)" in third.stderr
+    assert "resumed level 2/2 at step 2 of 2 (already complete)" in third.stderr
+    assert "level 1/2:" not in third.stderr  # no progress bar for a finished level
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["sessions"] == 3 and summary["seconds"]["train_level1"] >= trained
+    assert summary["data_files"] == {"used": 24, "skipped": 0}
+    assert third.stdout.strip().splitlines()[-1].startswith("done in ")

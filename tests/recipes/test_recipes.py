@@ -1,4 +1,4 @@
-"""Recipes end to end at micro size, and the paper presets against DESIGN.md's numbers."""
+"""Recipes end to end at micro size, and the paper presets against the papers' numbers (docs/recipes.md)."""
 
 from __future__ import annotations
 
@@ -41,8 +41,12 @@ def test_micro_run_end_to_end(name: str, tmp_path: Path, monkeypatch: pytest.Mon
     assert summary["recipe"] == name and summary["preset"] == "tiny"
     assert "note" in summary["metrics"] and "I3D" in summary["metrics"]["note"]
     samples = [Path(p) for p in summary["files"]["samples"]]
-    assert all(p.exists() and p.stat().st_size > 0 for p in samples)
-    names = {p.name for p in samples}
+    grids = [Path(p) for p in summary["files"]["grids"]]
+    assert all(p.exists() and p.stat().st_size > 0 for p in samples + grids)
+    # one mp4 per sample (what vidgan-eval --fake reads); the tiled grids in their own folder
+    assert samples and all(p.parent == out / "samples" and p.name.startswith("sample_") for p in samples)
+    assert not any(p.suffix == ".png" for p in (out / "samples").iterdir())
+    names = {p.name for p in grids}
     assert names & {"samples.mp4", "level2.mp4", "level3.mp4"}
     if name.endswith(("_fp_kinetics", "_fp_bair")):
         assert "prediction.png" in names
