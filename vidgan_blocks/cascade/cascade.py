@@ -354,6 +354,23 @@ class Cascade:
             raise ValueError(f"frames: expected a multiple of {f} (the cascade's temporal factor), got {frames}")
         return frames // f
 
+    def _draw_inputs(self, n: int, classes: torch.Tensor | Sequence[int] | None, seed: int, passes: int,
+                     stats_batch: int, truncation: float | None, truncation_mode: TruncationMode):
+        """Check the sampling arguments, then ``(generator, noise drawer, labels, one z per level)``.
+
+        Labels first, then each level's noise, all from one generator seeded with
+        ``seed`` on the cascade's device: every sampling method draws the same inputs.
+        """
+        check_positive_int(n, "n")
+        check_positive_int(passes, "passes")
+        check_positive_int(stats_batch, "stats_batch")
+        _check_truncation(truncation, truncation_mode)
+        draw = functools.partial(_noise, truncation=truncation, mode=truncation_mode)
+        gen = torch.Generator(device=self._device()).manual_seed(seed)
+        y = self._labels(n, classes, gen)
+        zs = [draw(n, int(lv.generator.z_dim), gen) for lv in self.levels]
+        return gen, draw, y, zs
+
     @torch.no_grad()
     def generate(
         self,
@@ -400,16 +417,8 @@ class Cascade:
         Shape:
             - output: ``(n, 3, frames, H_L, W_L)`` in [-1, 1]
         """
-        check_positive_int(n, "n")
-        check_positive_int(passes, "passes")
-        check_positive_int(stats_batch, "stats_batch")
-        _check_truncation(truncation, truncation_mode)
-        draw = functools.partial(_noise, truncation=truncation, mode=truncation_mode)
         t1 = self._first_frames(frames)
-        dev = self._device()
-        gen = torch.Generator(device=dev).manual_seed(seed)
-        y = self._labels(n, classes, gen)
-        zs = [draw(n, int(lv.generator.z_dim), gen) for lv in self.levels]
+        gen, draw, y, zs = self._draw_inputs(n, classes, seed, passes, stats_batch, truncation, truncation_mode)
         outs: list[torch.Tensor] = []
         x = None
         for k in range(len(self.levels)):
@@ -467,10 +476,6 @@ class Cascade:
             - output: ``(n, 3, window * f_t, H_L, W_L)`` in [-1, 1]
             - low-resolution windows: ``(n, 3, window, H_{L-1}, W_{L-1})``; starts: ``(n,)`` int64
         """
-        check_positive_int(n, "n")
-        check_positive_int(passes, "passes")
-        check_positive_int(stats_batch, "stats_batch")
-        _check_truncation(truncation, truncation_mode)
         if len(self.levels) < 2:
             raise ValueError("generate_windows needs an upsampling level on top")
         top = len(self.levels) - 1
@@ -478,11 +483,7 @@ class Cascade:
         if w is None:
             raise ValueError(f"window: level {top + 1} trains on whole inputs; give window= explicitly")
         check_positive_int(w, "window")
-        draw = functools.partial(_noise, truncation=truncation, mode=truncation_mode)
-        dev = self._device()
-        gen = torch.Generator(device=dev).manual_seed(seed)
-        y = self._labels(n, classes, gen)
-        zs = [draw(n, int(lv.generator.z_dim), gen) for lv in self.levels]
+        gen, draw, y, zs = self._draw_inputs(n, classes, seed, passes, stats_batch, truncation, truncation_mode)
         x = None
         for k in range(top):
             self._standing_one_shot(k, passes, stats_batch, stats_seed, None, draw)
@@ -540,17 +541,10 @@ class Cascade:
             - chunks passed to ``on_chunk``: ``(n, 3, t, H_L, W_L)``, concatenating to ``(n, 3, frames, H_L, W_L)``
         """
         check_positive_int(n, "n")
-        check_positive_int(passes, "passes")
-        check_positive_int(stats_batch, "stats_batch")
         if len(self.levels) < 2:
             raise ValueError("generate_stream needs an upsampling level on top; use generate for a single level")
-        _check_truncation(truncation, truncation_mode)
-        draw = functools.partial(_noise, truncation=truncation, mode=truncation_mode)
         t1 = self._first_frames(frames)
-        dev = self._device()
-        gen = torch.Generator(device=dev).manual_seed(seed)
-        y = self._labels(n, classes, gen)
-        zs = [draw(n, int(lv.generator.z_dim), gen) for lv in self.levels]
+        gen, draw, y, zs = self._draw_inputs(n, classes, seed, passes, stats_batch, truncation, truncation_mode)
         x = None
         top = len(self.levels) - 1
         for k in range(top):
