@@ -348,39 +348,38 @@ def test_windowed_level2_training_iteration_on_cuda():
             trainer.close()
 
 
-def test_cascade_sample_on_cuda():
-    """Standing statistics at the new length, then both levels unrolled over 8 top frames."""
+@contextlib.contextmanager
+def _sampling_cascade_on_cuda():
+    """Both levels trained and frozen, moved to the fake device; yields (cascade, recorder) with no reads yet."""
     cascade = _tiny_cascade()
     cascade.levels[1].freeze()
     with fake_cuda() as syncs:
         _to_cuda(cascade)
         syncs.clear()
+        yield cascade, syncs
+    # The requested class list is copied to the device once per call; nothing is read back.
+    assert [s for s in syncs.syncs if s.op != "blocking copy to cuda"] == [], syncs.syncs
+
+
+def test_cascade_sample_on_cuda():
+    """Standing statistics at the new length, then both levels unrolled over 8 top frames."""
+    with _sampling_cascade_on_cuda() as (cascade, _):
         out = cascade.generate(2, classes=[0, 2], frames=8, passes=1, stats_batch=2, return_levels=True)
         assert [o.device for o in out] == [CUDA, CUDA]
         assert out[-1].shape == (2, 3, 8, 16, 16)
-    assert [s for s in syncs.syncs if s.op != "blocking copy to cuda"] == [], syncs.syncs
 
 
 def test_cascade_window_protocol_and_truncation_on_cuda():
     """Random low-resolution windows (drawn and gathered on the device) and truncated noise: no host reads."""
-    cascade = _tiny_cascade()
-    cascade.levels[1].freeze()
-    with fake_cuda() as syncs:
-        _to_cuda(cascade)
-        syncs.clear()
+    with _sampling_cascade_on_cuda() as (cascade, _):
         out, low, starts = cascade.generate_windows(2, classes=[0, 2], passes=1, stats_batch=2, truncation=0.5,
                                                     truncation_mode="resample", return_windows=True)
         assert out.device == low.device == starts.device == CUDA
         assert out.shape == (2, 3, 4, 16, 16) and low.shape == (2, 3, 2, 8, 8)
-    assert [s for s in syncs.syncs if s.op != "blocking copy to cuda"] == [], syncs.syncs
-    cascade = _tiny_cascade()  # fresh statistics: a change of length between calls is another matter
-    cascade.levels[1].freeze()
-    with fake_cuda() as syncs:
-        _to_cuda(cascade)
-        syncs.clear()
+    # A fresh cascade: a change of length between calls is another matter.
+    with _sampling_cascade_on_cuda() as (cascade, _):
         out = cascade.generate(2, classes=[0, 2], frames=8, passes=1, stats_batch=2, truncation=0.5)
         assert out.device == CUDA
-    assert [s for s in syncs.syncs if s.op != "blocking copy to cuda"] == [], syncs.syncs
 
 
 def test_logged_statistics_cross_to_the_host_once():

@@ -99,8 +99,9 @@ def test_skip_adds_resized_input(device):
           device)
 
 
-def test_every_parameter_gets_a_gradient(device):
-    g = tiny(num_classes=2, class_dim=3).to(device)
+@pytest.mark.parametrize("variant", ["separable", "conv_gru"])
+def test_every_parameter_gets_a_gradient(device, variant):
+    g = (tiny if variant == "separable" else tiny_gru)(num_classes=2, class_dim=3).to(device)
     g(torch.randn(2, 5, device=device), torch.tensor([0, 1], device=device),
       low_res=torch.randn(2, 3, 2, 4, 4, device=device)).square().mean().backward()
     assert missing_grads_except_pre_norm_bias(g) == []
@@ -177,13 +178,6 @@ def test_conv_gru_variant_is_causal_with_unbounded_reach(device):
     a = g(z, low_res=low)
     close(g(z, low_res=late)[:, :, :10], a[:, :, :10], device)
     assert not torch.allclose(g(z, low_res=early)[:, :, -1], a[:, :, -1])  # 11 frames away: beyond any 3D block
-
-
-def test_conv_gru_variant_every_parameter_gets_a_gradient(device):
-    g = tiny_gru(num_classes=2, class_dim=3).to(device)
-    g(torch.randn(2, 5, device=device), torch.tensor([0, 1], device=device),
-      low_res=torch.randn(2, 3, 2, 4, 4, device=device)).square().mean().backward()
-    assert missing_grads_except_pre_norm_bias(g) == []
 
 
 def test_conv_gru_variant_config_round_trip_rebuilds_it():
