@@ -24,6 +24,17 @@ class Recorder(torch.nn.Module):
         return self.d(video, y, **ctx)
 
 
+def d_step_views(rec):
+    """The real and the fake view of one recorded D step: one D call over both, split in halves."""
+    (call,) = rec.calls
+    n = call["video"].shape[0] // 2
+
+    def part(sl):
+        return {k: (v[sl] if isinstance(v, torch.Tensor) else v) for k, v in call.items()}
+
+    return part(slice(None, n)), part(slice(n, None))
+
+
 class FPTrainer(FrameConditionalMixin, StandingStatsMixin, GANTrainer):
     """Video prediction trainer with standing statistics."""
 
@@ -48,7 +59,7 @@ def test_frame_conditional_views(device):
     rec = Recorder(tr.D)
     tr.D_fwd = rec
     tr.d_step()
-    real, fake = rec.calls
+    real, fake = d_step_views(rec)
     clips = torch.stack([data[i]["video"] for i in tr.sampler.epoch_indices(0)[:2].tolist()]).to(device)
     assert torch.equal(real["cond_frames"], clips[:, :, :3]) and torch.equal(real["video"], clips[:, :, 3:])
     assert torch.equal(fake["cond_frames"], real["cond_frames"])  # fakes predict from the same real frames
@@ -89,7 +100,7 @@ def test_windowed_training_pairs_and_windows(device):
     rec = Recorder(tr.D)
     tr.D_fwd = rec
     tr.d_step()
-    real, fake = rec.calls
+    real, fake = d_step_views(rec)
     assert real["video"].shape == (2, 3, 4, 8, 8) and real["low_res"].shape == (2, 3, 2, 4, 4)
     # the real pair is one window of one clip: low_res = f_s(f_t(video window))
     expected = spatial_downsample(temporal_subsample(real["video"], 2), 2)
@@ -119,7 +130,7 @@ def test_windowed_without_window_uses_whole_clip(device):
     rec = Recorder(tr.D)
     tr.D_fwd = rec
     tr.d_step()
-    real, fake = rec.calls
+    real, fake = d_step_views(rec)
     assert real["video"].shape == (2, 3, 12, 8, 8) and real["low_res"].shape == (2, 3, 6, 4, 4)
     assert fake["video"].shape == (2, 3, 12, 8, 8)
 

@@ -9,6 +9,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vidgan_blocks.discriminators import DECOMPOSITIONS
 from vidgan_blocks.layers import freeze_spectral_norm
 from vidgan_blocks.losses import d_hinge_loss
 from vidgan_blocks.training import (
@@ -157,8 +158,8 @@ class _NaNInjector(torch.nn.Module):
 
 def test_nan_step_is_skipped_and_training_continues(tmp_path, device):
     tr = make(out_dir=tmp_path, max_steps=3, n_dis=1, device=device)
-    # call 1-2: D step 1 (real, fake), call 3: G step 1, calls 4-5: D step 2 -> poisoned
-    tr.D_fwd = _NaNInjector(tr.D, lambda c: c == 5)
+    # call 1: D step 1 (real and fake in one call), call 2: G step 1, call 3: D step 2 -> poisoned
+    tr.D_fwd = _NaNInjector(tr.D, lambda c: c == 3)
     tr.train_step()
     before = params(tr.D)
     opt_before = {k: v.clone() for k, v in tr.opt_d.state_dict()["state"][0].items()}
@@ -484,3 +485,90 @@ def test_bad_batches_are_rejected(device):
     tr2.dataset = NoLabel(n=6)
     with pytest.raises(ValueError, match="label"):
         tr2.d_step()
+
+
+# ---------------------------------------------------------------- one D call over real and fake
+
+
+def _seed_view_generators(d, seed=0):
+    """A generator per member with random views, reseeded: one call over [real; fake] then draws
+    exactly what a call on real followed by a call on fake draws."""
+    k = 0
+    for m in d.modules():
+        if isinstance(getattr(m, "generator", None), torch.Generator):
+            m.generator = torch.Generator().manual_seed(seed + k)
+            k += 1
+
+
+def _views(b=2, classes=3, t=4, s=8):
+    g = torch.Generator().manual_seed(1)
+
+    def view():
+        return {"video": torch.rand(b, 3, t, s, s, generator=g) * 2 - 1,
+                "label": torch.randint(classes, (b,), generator=g),
+                "low_res": torch.rand(b, 3, t // 2, s // 2, s // 2, generator=g) * 2 - 1}
+
+    return view(), view()
+
+
+@pytest.mark.parametrize("mixed", [False, True])
+@pytest.mark.parametrize("name", sorted(DECOMPOSITIONS))
+def test_joint_d_call_equals_one_call_per_view(name, mixed):
+    from vidgan_blocks.discriminators import DiscriminatorConfig
+    from vidgan_blocks.training.trainer import _concat_views, _joint_plan, _split_outputs, context_of
+
+    torch.manual_seed(0)
+    d = DiscriminatorConfig(name, ch=2, multipliers=(1, 2), k=2, factor_t=2, factor_s=2, num_classes=3,
+                            mixed_projection=mixed).build(generator=torch.Generator())
+    freeze_spectral_norm(d)  # the same weights for every call
+    plan = _joint_plan(d)
+    assert plan is not None
+    assert plan == (frozenset(d.names()) if mixed else frozenset())
+    real, fake = _views()
+    _seed_view_generators(d)
+    joint = _concat_views(real, fake)
+    out_real, out_fake = _split_outputs(d(joint["video"], joint["label"], **context_of(joint)), 2, 4, plan)
+    _seed_view_generators(d)
+    ref_real = d(real["video"], real["label"], low_res=real["low_res"])
+    ref_fake = d(fake["video"], fake["label"], low_res=fake["low_res"])
+    assert sorted(out_real) == sorted(ref_real) == sorted(out_fake)
+    for k in ref_real:
+        assert out_real[k].shape == ref_real[k].shape and out_fake[k].shape == ref_fake[k].shape
+        torch.testing.assert_close(out_real[k], ref_real[k], rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(out_fake[k], ref_fake[k], rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(d_hinge_loss(out_real, out_fake), d_hinge_loss(ref_real, ref_fake))
+
+
+def test_joint_d_call_plan_and_fallbacks(device):
+    from vidgan_blocks.discriminators import CroppedDiscriminator
+    from vidgan_blocks.layers import FrameBatchNorm, MixedProjectionHead
+    from vidgan_blocks.training.trainer import _concat_views, _joint_plan, _split_outputs
+
+    assert _joint_plan(TinyDiscriminator(num_classes=3)) == frozenset()
+    single = CroppedDiscriminator(factor=2, ch=2, multipliers=(1, 2), num_classes=3, mixed_projection=True)
+    assert _joint_plan(single) is True
+    with_bn = torch.nn.Sequential(TinyDiscriminator(), FrameBatchNorm(3))
+    assert _joint_plan(with_bn) is None  # batch statistics tie the samples of a call together
+    assert _joint_plan(torch.nn.Sequential(MixedProjectionHead(4))) is None  # mixed outputs of unknown layout
+    real, fake = _views()
+    assert _concat_views(real, {k: v for k, v in fake.items() if k != "label"}) is None
+    assert _concat_views(real, {**fake, "low_res": fake["low_res"][:, :, :1]}) is None
+    assert _concat_views(real, {**fake, "label": fake["label"].float()}) is None
+    joint = _concat_views(real, fake)
+    assert joint["video"].shape[0] == 4 and torch.equal(joint["label"][2:], fake["label"])
+    # mixed projection: the real-real and fake-fake blocks of the (2B, 2B, T) output
+    pairs = torch.arange(32.0).view(4, 4, 2)
+    r, f = _split_outputs(pairs, 2, 4, True)
+    assert torch.equal(r, pairs[:2, :2]) and torch.equal(f, pairs[2:, 2:])
+    with pytest.raises(ValueError, match="joint_d=False"):
+        _split_outputs({"x": torch.zeros(3)}, 2, 4, frozenset())
+    # The trainer: one call per D step by default, one per view with joint_d=False or with batch norm in D.
+    calls = {}
+    for key, kw in (("joint", {}), ("two", {"joint_d": False})):
+        tr = make(n_dis=1, device=device, **kw)
+        seen = []
+        inner = tr.D_fwd
+        tr.D_fwd = lambda v, y=None, _s=seen, _d=inner, **c: (_s.append(v.shape[0]), _d(v, y, **c))[1]
+        tr.d_step()
+        calls[key] = seen
+    assert calls == {"joint": [4], "two": [2, 2]}

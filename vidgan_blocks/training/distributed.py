@@ -1,13 +1,13 @@
 """Process-group plumbing for data-parallel training under ``torchrun``.
 
-The trainer averages gradients itself (one flattened ``all_reduce`` per model per
-optimiser step, after gradient accumulation) instead of wrapping the models in
-``DistributedDataParallel``: a GAN step calls the discriminator several times
-(real, fake, several decompositions, mixed-projection outputs that cannot be
-concatenated over real and fake) before one backward pass, and the generator's
-backward pass runs through a discriminator that is not being updated. Explicit
-averaging gives the same update as DDP with ``no_sync`` on the accumulation
-micro-steps, with no constraint on how often each module is called.
+The trainer averages gradients over ranks with ``DistributedDataParallel`` (see
+:class:`~vidgan_blocks.training.GANTrainer`): one D call per micro-batch scores
+real and fake videos together, the G step runs D outside its wrapper (D's weights
+are frozen there), and ``no_sync`` covers the accumulation micro-batches, so the
+bucketed all-reduce overlaps with the backward pass. :func:`average_gradients` is
+the explicit alternative (``TrainerConfig(grad_sync="flat")``): one blocking
+all-reduce of a flat float32 copy of every gradient after the last backward pass,
+the same update with no constraint on how the modules are called.
 """
 
 from __future__ import annotations
@@ -108,7 +108,11 @@ def broadcast_module(module: nn.Module, src: int = 0) -> None:
 
 
 def average_gradients(params: list[nn.Parameter]) -> None:
-    """Average ``.grad`` over ranks with one flattened all_reduce (missing grads count as zero)."""
+    """Average ``.grad`` over ranks with one flattened all_reduce (missing grads count as zero).
+
+    Allocates a float32 copy of all gradients for the duration of the call (4 bytes
+    per parameter) and overlaps with nothing; DDP's bucketed all-reduce avoids both.
+    """
     if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
         return
     params = [p for p in params if p.requires_grad]

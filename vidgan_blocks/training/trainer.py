@@ -3,7 +3,8 @@
 One training iteration (``train_step``) is ``n_dis`` discriminator steps followed
 by one generator step (DVD-GAN A.3 and TrIVD-GAN-FP E.2: "the discriminator is
 updated twice for every generator update"). Each step accumulates gradients over
-``accumulation`` micro-batches per rank, averages them over ranks, checks them,
+``accumulation`` micro-batches per rank, averages them over ranks (under
+``DistributedDataParallel`` when there are several processes), checks them,
 and then applies Adam with beta1 = 0, beta2 = 0.999 (TrIVD-GAN-FP E.2) and
 separate learning rates for G and D. The geometric hinge loss (TrIVD-GAN-FP eq.
 13-14) takes whatever the discriminator returns (a tensor or a dict of them).
@@ -14,7 +15,9 @@ What D sees and how fakes are made go through small methods that mixins override
 * :meth:`GANTrainer.d_fake_context` / :meth:`GANTrainer.g_context` give the
   generator's context keywords in the D and G steps;
 * :meth:`GANTrainer.make_fake` runs G and returns the fake view;
-* :meth:`GANTrainer.discriminate` calls D on a view.
+* :meth:`GANTrainer.discriminate` calls D on a view;
+  :meth:`GANTrainer.discriminate_pair` scores the real and the fake view of a D
+  step with one call over both when they concatenate along the batch.
 
 A *view* is a dict with ``"video"`` (B, 3, T, H, W), optionally ``"label"`` (B,),
 and any context keyword of the shared calling convention (``cond_frames``,
@@ -38,9 +41,14 @@ from typing import Any, Literal
 import torch
 import torch.distributed as dist
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
 
 from .._checks import check_int, check_label_range, check_positive_int, check_video
+from ..discriminators.multi import MultiDiscriminator
+from ..discriminators.single import VideoDiscriminator
+from ..layers.heads import MixedProjectionHead
+from ..layers.norm import FrameBatchNorm
 from ..layers.spectral import spectral_norm_cache
 from ..losses.hinge import d_hinge_loss, g_hinge_loss
 from ..losses.regularization import orthogonal_regularization
@@ -111,6 +119,17 @@ class TrainerConfig:
             (:func:`vidgan_blocks.ops.channels_last`); faster convolutions on tensor-core GPUs.
         sync_bn: cross-replica per-frame BN statistics when world size > 1.
         sn_cache: one spectral-norm power iteration per micro-batch (not per call).
+        joint_d: in the D step, score real and fake videos with one D call over both
+            (concatenated along the batch, outputs split back) when the two views
+            concatenate and D treats samples independently (no batch norm; mixed-projection
+            outputs are split into their real-real and fake-fake blocks); ``False``: one call
+            per view. Same function, half the calls (and kernel launches).
+        grad_sync: how gradients are averaged over ranks when world size > 1. ``"ddp"``:
+            G and D train under ``torch.nn.parallel.DistributedDataParallel`` (bucketed
+            all-reduce overlapped with the backward pass, ``no_sync`` on all but the last
+            accumulation micro-batch). ``"flat"``: after the backward passes, one blocking
+            ``all_reduce`` of a flat float32 copy of all gradients (:func:`average_gradients`);
+            the same update, kept for models whose backward DDP cannot follow.
         out_dir: checkpoints (``out_dir/checkpoints``) and logs; ``None``: nothing written.
         checkpoint_every: save every this many iterations (0: only at the end and on signals).
         keep_last: checkpoints kept (>= 2), plus the best by ``eval_fn``'s ``best_metric``.
@@ -147,6 +166,8 @@ class TrainerConfig:
     channels_last: bool = False
     sync_bn: bool = True
     sn_cache: bool = True
+    joint_d: bool = True
+    grad_sync: Literal["ddp", "flat"] = "ddp"
     out_dir: str | None = None
     checkpoint_every: int = 0
     keep_last: int = 2
@@ -171,14 +192,16 @@ class TrainerConfig:
             check_positive_int(getattr(self, name), name)
         for name in ("max_restores", "checkpoint_every", "log_every", "sample_every", "eval_every", "num_workers"):
             check_int(getattr(self, name), name, minimum=0)
-        for name in ("compile", "channels_last", "sync_bn", "sn_cache", "progress", "tensorboard", "shuffle",
-                     "exit_on_signal"):
+        for name in ("compile", "channels_last", "sync_bn", "sn_cache", "joint_d", "progress", "tensorboard",
+                     "shuffle", "exit_on_signal"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name}: expected a bool, got {type(getattr(self, name)).__name__}")
         if not isinstance(self.progress_label, str):
             raise TypeError(f"progress_label: expected a str, got {type(self.progress_label).__name__}")
         if self.amp not in ("none", "bf16", "fp16"):
             raise ValueError(f"amp: expected 'none', 'bf16' or 'fp16', got {self.amp!r}")
+        if self.grad_sync not in ("ddp", "flat"):
+            raise ValueError(f"grad_sync: expected 'ddp' or 'flat', got {self.grad_sync!r}")
         if self.best_mode not in ("max", "min"):
             raise ValueError(f"best_mode: expected 'max' or 'min', got {self.best_mode!r}")
         if self.keep_last < 2:
@@ -242,6 +265,88 @@ def _grads_finite(params: list[nn.Parameter], device: torch.device) -> torch.Ten
     return torch.stack([n.float() for n in norms]).isfinite().all().to(device)
 
 
+# How the outputs of one D call over [real; fake] split back: ``True`` (a tensor output is
+# pairwise, (B, B, ...)), a set of the keys of a dict output that are pairwise, or ``None``
+# when D must be called once per view.
+_Pairwise = bool | frozenset[str] | None
+
+
+def _has(module: nn.Module, kinds: tuple[type, ...]) -> bool:
+    return any(isinstance(m, kinds) for m in module.modules())
+
+
+def _joint_plan(discriminator: nn.Module) -> _Pairwise:
+    """Whether one call of ``discriminator`` over real and fake equals one call per view, and how to split it.
+
+    Batch statistics (any batch norm) tie the samples of a call together: such a D is
+    called once per view. The only other batch-coupling layer of the library is the
+    mixed projection head (TrIVD-GAN-FP eq. 15): ``out[b, b', t] = r_x[b, t] +
+    sum_t' r_xy[b', t']`` pairs every sample with every sample's label term, so over
+    ``[real; fake]`` its real-real and fake-fake blocks are exactly the per-view
+    outputs. Those are located by the discriminator's structure (a
+    :class:`MultiDiscriminator` member or a :class:`VideoDiscriminator` with a mixed
+    head); a mixed head anywhere else means one call per view.
+    """
+    if _has(discriminator, (nn.modules.batchnorm._BatchNorm, FrameBatchNorm)):
+        return None
+    if not _has(discriminator, (MixedProjectionHead,)):
+        return frozenset()
+    if isinstance(discriminator, MultiDiscriminator):
+        return frozenset(name for name, m in discriminator.discriminators.items() if _has(m, (MixedProjectionHead,)))
+    if isinstance(discriminator, VideoDiscriminator):
+        return True
+    return None
+
+
+def _concat_views(real: Mapping[str, Any], fake: Mapping[str, Any]) -> View | None:
+    """``[real; fake]`` along the batch, or ``None`` when the views do not concatenate.
+
+    They concatenate when they have the same keys (labels in both or in neither) and
+    every tensor pair agrees in dtype, device and all dimensions but the batch.
+    """
+    if set(real) != set(fake) or "video" not in real:
+        return None
+    n_real, n_fake = real["video"].shape[0], fake["video"].shape[0]
+    joint: View = {}
+    for key, a in real.items():
+        b = fake[key]
+        if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)):
+            return None
+        if (a.dim() == 0 or a.shape[0] != n_real or b.shape[0] != n_fake or a.shape[1:] != b.shape[1:]
+                or a.dtype != b.dtype or a.device != b.device):
+            return None
+        joint[key] = torch.cat([a, b])
+    return joint
+
+
+def _split_outputs(out: Any, n_real: int, n_total: int, pairwise: bool | frozenset[str]) -> tuple[Any, Any]:
+    """Split D's outputs on ``[real; fake]`` into the real and the fake part (a tensor, sequence or dict of them)."""
+
+    def one(o: Any, pw: bool, where: str) -> tuple[torch.Tensor, torch.Tensor]:
+        if not isinstance(o, torch.Tensor):
+            raise TypeError(f"{where}: expected a tensor, got {type(o).__name__}")
+        if o.dim() == 0 or o.shape[0] != n_total or (pw and (o.dim() < 2 or o.shape[1] != n_total)):
+            raise ValueError(
+                f"{where}: one D call over {n_total} videos (real and fake) returned shape {tuple(o.shape)}, "
+                "which does not split back per video; use TrainerConfig(joint_d=False)"
+            )
+        if pw:
+            return o[:n_real, :n_real], o[n_real:, n_real:]  # the real-real and fake-fake blocks
+        return o[:n_real], o[n_real:]
+
+    if isinstance(out, torch.Tensor):
+        return one(out, pairwise is True, "D output")
+    if pairwise is True:
+        raise TypeError(f"D output: expected a tensor from a single discriminator, got {type(out).__name__}")
+    if isinstance(out, Mapping):
+        parts = {k: one(v, k in pairwise, f"D output {k!r}") for k, v in out.items()}
+        return {k: p[0] for k, p in parts.items()}, {k: p[1] for k, p in parts.items()}
+    if isinstance(out, (list, tuple)):
+        seq = [one(v, False, f"D output [{i}]") for i, v in enumerate(out)]
+        return [p[0] for p in seq], [p[1] for p in seq]
+    raise TypeError(f"D output: expected a tensor, a sequence or a mapping of tensors, got {type(out).__name__}")
+
+
 class GANTrainer:
     """Trains one generator against one (multi-)discriminator.
 
@@ -267,10 +372,16 @@ class GANTrainer:
     Distributed runs (``torchrun``): construct the trainer on every rank; the
     models are broadcast from rank 0, per-frame BN statistics are reduced across
     ranks (``config.sync_bn``), each rank reads its own shard of the data and its
-    own noise stream, and gradients are averaged once per optimiser step. Every
-    rank must be able to read ``out_dir`` (only rank 0 writes) and must call
-    the collective methods (:meth:`save`, :meth:`fit`, standing statistics)
-    together.
+    own noise stream, and gradients are averaged once per optimiser step: G and D
+    train under ``DistributedDataParallel`` (:attr:`G_ddp`, :attr:`D_ddp`; the
+    all-reduce of each gradient bucket starts while the backward pass goes on,
+    and ``no_sync`` skips it on all but the last accumulation micro-batch), or
+    with ``config.grad_sync="flat"`` through :func:`average_gradients`. The G step
+    runs its D forward on the unwrapped D (its weights are frozen there), and
+    :attr:`G` / :attr:`D` stay the plain modules: checkpoints, EMA and sampling
+    never see the wrappers. Every rank must be able to read ``out_dir`` (only
+    rank 0 writes) and must call the collective methods (:meth:`save`,
+    :meth:`fit`, standing statistics) together.
 
     Exact resumption: a checkpoint holds the models, the EMA, both optimisers,
     the loss scalers, counters, every rank's RNG states and the number of samples
@@ -338,10 +449,28 @@ class GANTrainer:
         self.scaler_d = torch.amp.GradScaler("cuda", enabled=use_scaler)
         self.scaler_g = torch.amp.GradScaler("cuda", enabled=use_scaler)
 
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=config.lr_g, betas=config.betas, eps=config.adam_eps)
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=config.lr_d, betas=config.betas, eps=config.adam_eps)
-        self.G_fwd: Callable[..., torch.Tensor] = torch.compile(self.G) if config.compile else self.G
-        self.D_fwd: Callable[..., Any] = torch.compile(self.D) if config.compile else self.D
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=config.lr_g, betas=config.betas, eps=config.adam_eps,
+                                      fused=self.device.type in ("cpu", "cuda"))  # one kernel for all parameters
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=config.lr_d, betas=config.betas, eps=config.adam_eps,
+                                      fused=self.device.type in ("cpu", "cuda"))
+        # Gradient averaging over ranks: DDP wrappers (the plain modules stay in self.G / self.D).
+        self._flat_sync = self.ctx.distributed and config.grad_sync == "flat"
+        self.G_ddp: DistributedDataParallel | None = None
+        self.D_ddp: DistributedDataParallel | None = None
+        if self.ctx.distributed and config.grad_sync == "ddp":
+            self.G_ddp = self._wrap_ddp(self.G)
+            self.D_ddp = self._wrap_ddp(self.D)
+        g_train = self.G if self.G_ddp is None else self.G_ddp
+        d_train = self.D if self.D_ddp is None else self.D_ddp
+        self.G_fwd: Callable[..., torch.Tensor] = torch.compile(g_train) if config.compile else g_train
+        self.D_fwd: Callable[..., Any] = torch.compile(d_train) if config.compile else d_train
+        # The G step's D forward: D's weights are frozen there, so it bypasses D's DDP wrapper
+        # (None: the same callable as the D step's, D_fwd).
+        self.D_fwd_frozen: Callable[..., Any] | None = None
+        if self.D_ddp is not None:
+            self.D_fwd_frozen = torch.compile(self.D) if config.compile else self.D
+        self._d_frozen = False
+        self._joint_plan = _joint_plan(self.D) if config.joint_d else None
 
         self.noise = torch.Generator(device=self.device)
         self.noise.manual_seed(self._rank_seed(config.seed, self.ctx.rank))
@@ -362,6 +491,27 @@ class GANTrainer:
         self._pbar = None
 
     # ------------------------------------------------------------------ basics
+
+    def _wrap_ddp(self, module: nn.Module) -> DistributedDataParallel:
+        """``module`` under DDP: bucketed all-reduce overlapped with backward, gradients as bucket views.
+
+        Gradients live in DDP's buckets (``gradient_as_bucket_view``: no second copy).
+        Buffers are broadcast from rank 0 before the forward passes that synchronise
+        (DDP's default): spectral-norm vectors already follow from identical weights,
+        but grouped power iterations on CUDA sum with atomic adds, and the broadcast
+        (a few vectors per layer) keeps them bitwise identical across ranks.
+        ``find_unused_parameters`` lets a D leave heads unused (e.g. a matching head
+        without ``low_res=``); a static graph is not declared because torch's static
+        graph mode does not combine with ``no_sync`` accumulation.
+        """
+        _set_requires_grad(module, True)  # every parameter a step trains is in DDP's buckets
+        return DistributedDataParallel(
+            module,
+            device_ids=[self.device.index if self.device.index is not None else torch.cuda.current_device()]
+            if self.device.type == "cuda" else None,
+            find_unused_parameters=True,
+            gradient_as_bucket_view=True,
+        )
 
     @staticmethod
     def _rank_seed(seed: int, rank: int) -> int:
@@ -473,7 +623,23 @@ class GANTrainer:
 
     def discriminate(self, view: View) -> Any:
         """D's outputs for a view: ``D(video, label, **context)``."""
-        return self.D_fwd(view["video"], view.get("label"), **context_of(view))
+        d = self.D_fwd_frozen if self._d_frozen and self.D_fwd_frozen is not None else self.D_fwd
+        return d(view["video"], view.get("label"), **context_of(view))
+
+    def discriminate_pair(self, real: View, fake: View) -> tuple[Any, Any]:
+        """D's outputs for the real and the fake view of a D step.
+
+        With ``config.joint_d`` and views that concatenate (same keys, labels in
+        both or neither, same shapes but for the batch), one :meth:`discriminate`
+        call scores ``[real; fake]`` and the outputs are split back (per-sample
+        outputs along the batch; mixed-projection outputs into their real-real and
+        fake-fake blocks). Otherwise, and for a D with batch statistics, one call per view.
+        """
+        joint = _concat_views(real, fake) if self._joint_plan is not None else None
+        if joint is None:
+            return self.discriminate(real), self.discriminate(fake)
+        out = self.discriminate(joint)
+        return _split_outputs(out, real["video"].shape[0], joint["video"].shape[0], self._joint_plan)
 
     def eval_model(self) -> nn.Module:
         """The generator used for samples and evaluation (the EMA one when a mixin provides it)."""
@@ -527,6 +693,12 @@ class GANTrainer:
         self.counters.consecutive_skips = 0
         return True
 
+    def _sync_unless_last(self, ddp: DistributedDataParallel | None, micro: int) -> contextlib.AbstractContextManager:
+        """DDP's ``no_sync`` on every accumulation micro-batch but the last (whose backward all-reduces)."""
+        if ddp is None or micro == self.config.accumulation - 1:
+            return contextlib.nullcontext()
+        return ddp.no_sync()
+
     def d_step(self) -> torch.Tensor:
         """One discriminator update over ``accumulation`` micro-batches; returns the mean loss."""
         cfg = self.config
@@ -536,20 +708,21 @@ class GANTrainer:
         _set_requires_grad(self.G, False)
         self.opt_d.zero_grad(set_to_none=True)
         loss_sum = torch.zeros((), device=self.device)
-        for _ in range(cfg.accumulation):
+        for i in range(cfg.accumulation):
             real = self.prepare_real(self.next_batch())
             n = real["video"].shape[0]
             with torch.no_grad(), self.autocast():
                 fake = self.make_fake(n, self.d_fake_context(real))
             fake = {k: (v.detach() if isinstance(v, torch.Tensor) else v) for k, v in fake.items()}
-            with self._sn_cache(), self.autocast():
-                out_real = self.discriminate(real)
-                out_fake = self.discriminate(fake)
-                loss = d_hinge_loss(out_real, out_fake)
-            self.scaler_d.scale(loss.float() / cfg.accumulation).backward()
+            with self._sync_unless_last(self.D_ddp, i):  # forward and backward
+                with self._sn_cache(), self.autocast():
+                    out_real, out_fake = self.discriminate_pair(real, fake)
+                    loss = d_hinge_loss(out_real, out_fake)
+                self.scaler_d.scale(loss.float() / cfg.accumulation).backward()
             loss_sum = loss_sum + loss.detach().float()
         params = list(self.D.parameters())
-        average_gradients(params)
+        if self._flat_sync:
+            average_gradients(params)
         if self._guard(loss_sum, params, self.scaler_d, self.opt_d, "d"):
             self.scaler_d.step(self.opt_d)
             self.scaler_d.update()
@@ -567,21 +740,24 @@ class GANTrainer:
         _set_requires_grad(self.G, True)
         self.opt_g.zero_grad(set_to_none=True)
         loss_sum = torch.zeros((), device=self.device)
-        for _ in range(cfg.accumulation):
-            n = cfg.batch_size
-            with self._sn_cache(), self.autocast():
-                fake = self.make_fake(n, self.g_context(n))
-                loss = g_hinge_loss(self.discriminate(fake))
-                total = loss.float()
-                if cfg.ortho_reg > 0:
-                    reg = orthogonal_regularization(self.G, cfg.ortho_reg)
-                    total = total + reg.float()
-                    self.report("loss/g_ortho", reg.detach())
-            self.scaler_g.scale(total / cfg.accumulation).backward()
-            loss_sum = loss_sum + loss.detach().float()
+        self._d_frozen = True
+        try:
+            for i in range(cfg.accumulation):
+                n = cfg.batch_size
+                with self._sync_unless_last(self.G_ddp, i):  # forward and backward
+                    with self._sn_cache(), self.autocast():
+                        fake = self.make_fake(n, self.g_context(n))
+                        loss = g_hinge_loss(self.discriminate(fake))
+                    self.scaler_g.scale(loss.float() / cfg.accumulation).backward()
+                loss_sum = loss_sum + loss.detach().float()
+        finally:
+            self._d_frozen = False
+        if cfg.ortho_reg > 0:
+            self._add_ortho_reg_grad()
         _set_requires_grad(self.D, True)
         params = list(self.G.parameters())
-        average_gradients(params)
+        if self._flat_sync:
+            average_gradients(params)
         if self._guard(loss_sum, params, self.scaler_g, self.opt_g, "g"):
             self.scaler_g.step(self.opt_g)
             self.scaler_g.update()
@@ -589,6 +765,29 @@ class GANTrainer:
         mean = loss_sum / cfg.accumulation
         self.report("loss/g", mean)
         return mean
+
+    def _add_ortho_reg_grad(self) -> None:
+        """Add the gradient of G's orthogonal penalty to ``.grad``, once per update.
+
+        The penalty depends on G's weights only: it is the same on every rank and in
+        every micro-batch, so its gradient needs no all-reduce. ``autograd.grad`` leaves
+        DDP's gradient hooks out of it (they would count the weights as used outside a
+        forward pass).
+        """
+        params = [p for p in self.G.parameters() if p.requires_grad]
+        with self.autocast():
+            reg = orthogonal_regularization(self.G, self.config.ortho_reg)
+        self.report("loss/g_ortho", reg.detach())
+        if not reg.requires_grad:  # no weight matrix to penalise
+            return
+        grads = torch.autograd.grad(self.scaler_g.scale(reg.float()), params, allow_unused=True)
+        for p, g in zip(params, grads, strict=True):
+            if g is None:
+                continue
+            if p.grad is None:
+                p.grad = torch.empty_like(p).copy_(g)  # in the parameter's layout, as backward() would
+            else:
+                p.grad.add_(g)
 
     def train_step(self) -> None:
         """One iteration: ``n_dis`` D steps, one G step, then the post-step hooks."""
