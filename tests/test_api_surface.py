@@ -15,7 +15,7 @@ EXPECTED = {
     # layers
     "AxialSelfAttention", "ConditionalBatchNorm", "FrameBatchNorm", "MixedProjectionHead", "ProjectionHead",
     "SNConv1d", "SNConv2d", "SNConv3d", "SNEmbedding", "SNLinear", "SelfAttention", "SeparableConv3d",
-    "SeparableSelfAttention", "apply_spectral_norm", "freeze_spectral_norm", "has_spectral_norm",
+    "SeparableSelfAttention", "apply_spectral_norm", "freeze_spectral_norm", "group_spectral_norm", "has_spectral_norm",
     "orthogonal_init_", "spectral_norm_cache",
     # blocks
     "DBlock", "DBlock3d", "GBlock", "GBlock3d", "LowResSkip",

@@ -154,3 +154,17 @@ class TestLowResSkip:
         with pytest.raises(ValueError, match="integer multiple"):
             skip(torch.randn(1, 3, 2, 8, 8), (2, 3, 3))
         assert LowResSkip.accepts((8, 8), (4, 4)) and not LowResSkip.accepts((8, 8), (16, 16))
+
+
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_dblock_folded_frames_and_3d_pooling_match_the_video_forward(contiguous, device):
+    torch.manual_seed(0)
+    block = freeze_spectral_norm(DBlock(3, 4).double()).to(device)
+    x = torch.randn(2, 3, 5, 8, 8, dtype=torch.float64, device=device)
+    folded = block.forward_frames(x.permute(0, 2, 1, 3, 4).reshape(10, 3, 8, 8))
+    close(folded.reshape(2, 5, 4, 4, 4).permute(0, 2, 1, 3, 4), block(x), device, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="folded frames"):
+        block.forward_frames(x)
+    block3d = freeze_spectral_norm(DBlock3d(3, 4).double()).to(device)
+    h = x if contiguous else x.transpose(3, 4).contiguous().transpose(3, 4)  # 2x2 windows either way
+    close(block3d._pool(h), F.avg_pool3d(h, kernel_size=(1, 2, 2)), device, rtol=1e-12, atol=1e-12)

@@ -135,3 +135,12 @@ def test_head_rejects_bad_inputs():
         ScoreHead(4, None)(torch.randn(2, 4, 3), torch.tensor([0, 0]))
     with pytest.raises(ValueError, match="unconditional"):
         ScoreHead(4, None, mixed_projection=True)(torch.randn(2, 4, 3), torch.tensor([0, 0]))
+
+
+@pytest.mark.parametrize("blocks_3d", [0, 1, 3])
+def test_folded_2d_blocks_match_the_blocks_run_one_by_one(blocks_3d, device):
+    torch.manual_seed(0)
+    trunk = freeze_spectral_norm(DiscriminatorTrunk(3, 2, (1, 2, 2), blocks_3d=blocks_3d).double()).to(device)
+    x = torch.randn(2, 3, 3, 8, 8, dtype=torch.float64, device=device)
+    ref = torch.relu(trunk.blocks(x)).sum(dim=(3, 4))  # every block's own forward on the video
+    close(trunk(x), ref, device, rtol=1e-12, atol=1e-12)

@@ -37,6 +37,19 @@ def _frames(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torc
     return rearrange(y, "(b t) c h w -> b c t h w", b=b)
 
 
+def _fold(x: torch.Tensor) -> torch.Tensor:
+    return rearrange(x, "b c t h w -> (b t) c h w")
+
+
+def _unfold(x: torch.Tensor, b: int) -> torch.Tensor:
+    return rearrange(x, "(b t) c h w -> b c t h w", b=b)
+
+
+def _up2d(x: torch.Tensor) -> torch.Tensor:
+    """Nearest-neighbour x2 upsampling of folded frames. [N, C, H, W] -> [N, C, 2H, 2W]"""
+    return F.interpolate(x, scale_factor=2, mode="nearest")
+
+
 def _up(x: torch.Tensor) -> torch.Tensor:
     """Nearest-neighbour x2 spatial upsampling of a video. [B, C, T, H, W] -> [B, C, T, 2H, 2W]"""
     return F.interpolate(x, scale_factor=(1, 2, 2), mode="nearest")
@@ -78,6 +91,8 @@ class _GBlockBase(nn.Module):
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         self._check(x, cond)
+        if self.frame_wise:
+            return self._forward_frames(x, cond)
         h = self.act(self.norm1(x, cond))
         if self.upsample:
             h, x = _up(h), _up(x)
@@ -85,6 +100,19 @@ class _GBlockBase(nn.Module):
         h = self._conv(self.conv2, self.act(self.norm2(h, cond)))
         sc = x if self.shortcut is None else self._conv(self.shortcut, x)
         return h + sc
+
+    def _forward_frames(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        # Per-frame convolutions: upsampling, conv2, the shortcut and the sum all run on folded
+        # frames; the video layout returns only for the norms (per-time-step statistics).
+        b = x.shape[0]
+        h = _fold(self.act(self.norm1(x, cond)))  # [B*T, C_in, H, W]
+        x = _fold(x)
+        if self.upsample:
+            h, x = _up2d(h), _up2d(x)
+        h = _unfold(self.conv1(h), b)  # [B, C_out, T, H', W']
+        h = self.conv2(_fold(self.act(self.norm2(h, cond))))
+        sc = x if self.shortcut is None else self.shortcut(x)
+        return _unfold(h + sc, b)
 
     def extra_repr(self) -> str:
         return f"{self.in_channels} -> {self.out_channels}, cond_dim={self.cond_dim}, upsample={self.upsample}"
@@ -190,26 +218,46 @@ class _DBlockBase(nn.Module):
             self.conv_cls(in_channels, out_channels, 1, sn=sn) if (in_channels != out_channels or downsample) else None
         )
 
-    def _conv(self, conv: nn.Module, x: torch.Tensor) -> torch.Tensor:
-        # 2D convolutions run per frame (time folded into the batch); 3D ones see the clip.
-        return _frames(conv, x) if self.conv_cls is SNConv2d else conv(x)
-
-    def _pool(self, x: torch.Tensor) -> torch.Tensor:
-        return F.avg_pool3d(x, kernel_size=(1, 2, 2)) if self.downsample else x
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def _check(self, x: torch.Tensor) -> None:
         check_video(x, channels=self.in_channels, min_hw=2 if self.downsample else 1)
         if self.downsample and (x.shape[3] % 2 or x.shape[4] % 2):
             raise ValueError(f"{type(self).__name__}: H and W must be even to downsample, got shape {tuple(x.shape)}")
+
+    def _check_folded(self, x: torch.Tensor) -> None:
+        # The guard of forward() for folded frames [B*T, C, H, W] (a trunk folds once for all its 2D blocks).
+        if x.dim() != 4 or x.shape[1] != self.in_channels or (self.downsample and (x.shape[2] % 2 or x.shape[3] % 2)):
+            raise ValueError(
+                f"{type(self).__name__}: expected folded frames (N, {self.in_channels}, H, W) with even H, W, "
+                f"got shape {tuple(x.shape)}"
+            )
+
+    def _pool(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.downsample:
+            return x
+        if x.dim() == 4:  # folded frames [N, C, H, W]
+            return F.avg_pool2d(x, 2)
+        if x.is_contiguous():  # [B, C, T, H, W] seen as [B, C*T, H, W]: the same 2x2 windows, a cheaper kernel
+            b, c, t, h, w = x.shape
+            return F.avg_pool2d(x.view(b, c * t, h, w), 2).view(b, c, t, h // 2, w // 2)
+        return F.avg_pool3d(x, kernel_size=(1, 2, 2))
+
+    def _body(self, x: torch.Tensor) -> torch.Tensor:
+        """The block on ``x`` as its convolutions take it: folded frames (2D) or clips (3D)."""
         h = F.relu(x) if self.preactivation else x
-        h = self._conv(self.conv1, h)
-        h = self._conv(self.conv2, F.relu(h))
+        h = self.conv2(F.relu(self.conv1(h)))
         h = self._pool(h)
         if self.shortcut is None:
             return h + x
         # BigGAN order: 1x1 conv before pooling for pre-activated blocks, after it for the input block.
-        sc = self._pool(self._conv(self.shortcut, x)) if self.preactivation else self._conv(self.shortcut, self._pool(x))
+        sc = self._pool(self.shortcut(x)) if self.preactivation else self.shortcut(self._pool(x))
         return h + sc
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self._check(x)
+        if self.conv_cls is not SNConv2d:
+            return self._body(x)
+        # 2D convolutions run per frame: fold time into the batch once for the whole block.
+        return _frames(self._body, x)
 
     def extra_repr(self) -> str:
         return (
@@ -238,6 +286,16 @@ class DBlock(_DBlockBase):
     conv_cls = SNConv2d
     kernel = 3
     padding = 1
+
+    def forward_frames(self, x: torch.Tensor) -> torch.Tensor:
+        """The block on frames already folded into the batch (a trunk folds once for all its 2D blocks).
+
+        Shape:
+            - x: ``(N, C_in, H, W)``, e.g. ``N = B*T``
+            - output: ``(N, C_out, H/2, W/2)`` if ``downsample`` else ``(N, C_out, H, W)``
+        """
+        self._check_folded(x)
+        return self._body(x)
 
 
 class DBlock3d(_DBlockBase):

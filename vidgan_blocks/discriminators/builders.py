@@ -55,6 +55,7 @@ from typing import Any
 
 import torch
 
+from ..layers.spectral import group_spectral_norm
 from ..ops import DownsampleMode
 from .multi import MultiDiscriminator
 from .single import CroppedDiscriminator, MatchingDiscriminator, SpatialDiscriminator, TemporalDiscriminator
@@ -492,7 +493,7 @@ class DiscriminatorConfig:
         kwargs = {name: getattr(self, name) for name in (*_COMMON, *extra)}
         if takes_generator:
             kwargs["generator"] = generator
-        return builder(**kwargs)
+        return group_spectral_norm(builder(**kwargs))  # one batched power iteration per call
 
 
 # --------------------------------------------------------------------------- paper widths

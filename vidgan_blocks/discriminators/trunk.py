@@ -107,8 +107,18 @@ class DiscriminatorTrunk(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.check_input(x)
-        h = self.blocks(x)  # [B, F, T, h, w]
-        return torch.relu(h).sum(dim=(3, 4))  # [B, F, T]
+        b = x.shape[0]
+        h = x
+        for block in self.blocks[: self.blocks_3d]:
+            h = block(h)  # [B, C, T, H, W]
+        if self.blocks_3d == len(self.blocks):
+            return torch.relu(h).sum(dim=(3, 4))  # [B, F, T]
+        # The per-frame blocks run on folded frames: one fold for all of them, none between blocks.
+        h = rearrange(h, "b c t h w -> (b t) c h w")
+        for block in self.blocks[self.blocks_3d :]:
+            h = block.forward_frames(h)  # [B*T, C, H, W]
+        h = torch.relu(h).sum(dim=(2, 3))  # [B*T, F]
+        return rearrange(h, "(b t) f -> b f t", b=b)
 
     def extra_repr(self) -> str:
         return f"in_channels={self.in_channels}, ch={self.ch}, multipliers={self.multipliers}, blocks_3d={self.blocks_3d}"

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from torch import nn
 
+from ..layers.spectral import group_spectral_norm
 from .config import (
     CascadeFirstLevelConfig,
     DVDGeneratorConfig,
@@ -89,7 +90,7 @@ def build_generator(config: GeneratorConfig) -> nn.Module:
     else:
         raise TypeError(f"config: expected a generator config dataclass, got {type(config).__name__}")
     module.config = config  # type: ignore[assignment]
-    return module
+    return group_spectral_norm(module)  # one batched power iteration per call
 
 
 def count_parameters(module: nn.Module, *, trainable_only: bool = True) -> int:

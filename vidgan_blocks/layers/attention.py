@@ -74,8 +74,8 @@ class AxialSelfAttention(nn.Module):
         check_video(x, channels=self.channels)
         b, _, t, h, w = x.shape
         to_seq, from_seq = _TO_SEQ[self.axis]
-        q, k, v = self.qkv(x).split([self.qk_channels, self.qk_channels, self.v_channels], dim=1)
-        q, k, v = (rearrange(z, to_seq) for z in (q, k, v))  # [N, L, c]
+        qkv = rearrange(self.qkv(x), to_seq)  # [N, L, 2 c_qk + c_v]: one layout change for q, k and v
+        q, k, v = qkv.split([self.qk_channels, self.qk_channels, self.v_channels], dim=-1)  # [N, L, c]
         o = F.scaled_dot_product_attention(q, k, v, scale=self.scale)
         o = rearrange(o, from_seq, b=b, t=t, h=h, w=w)
         return x + self.gamma * self.out(o)

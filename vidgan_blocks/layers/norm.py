@@ -150,8 +150,7 @@ class FrameBatchNorm(nn.Module):
                 f"re-estimate standing statistics at T={t} (reset_running_stats(frames={t}) + training-mode passes)"
             )
         factor: float | torch.Tensor = 0.0
-        rm = self.running_mean.view(-1) if self.track_running_stats else None
-        rv = self.running_var.view(-1) if self.track_running_stats else None
+        rm, rv = self._flat_stats() if self.track_running_stats else (None, None)
         if self.training and self.track_running_stats:
             self.num_batches_tracked.add_(1)
             # momentum=None is a cumulative average (standing statistics): weight 1/n, kept as a
@@ -168,6 +167,15 @@ class FrameBatchNorm(nn.Module):
         else:
             out = F.batch_norm(flat, rm, rv, None, None, use_batch_stats, factor, self.eps)
         return out.view(b, c, t, h, w)
+
+    def _flat_stats(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``running_mean`` and ``running_var`` viewed as ``(C * T,)``; the views are kept while the
+        buffers are (in-place updates reach them), so a step makes no view operators for them."""
+        views = self.__dict__.get("_flat_views")  # checked by identity: copies and moved modules rebuild them
+        if views is None or views[0]._base is not self.running_mean or views[1]._base is not self.running_var:
+            views = (self.running_mean.view(-1), self.running_var.view(-1))
+            self.__dict__["_flat_views"] = views
+        return views
 
     def _replicas(self) -> int:
         if not self.cross_replica or not dist.is_available() or not dist.is_initialized():
@@ -246,9 +254,10 @@ class ConditionalBatchNorm(FrameBatchNorm):
         check_video(x, channels=self.num_features)
         check_features(cond, "cond", self.cond_dim, batch=x.shape[0], like="x")
         y = self._normalize(x)
-        gain = 1.0 + self.gain(cond)
-        bias = self.offset(cond)
-        return y * gain[:, :, None, None, None] + bias[:, :, None, None, None]
+        shape = (x.shape[0], self.num_features, 1, 1, 1)
+        gain = (1.0 + self.gain(cond)).view(shape)  # [B, C, 1, 1, 1]
+        bias = self.offset(cond).view(shape)
+        return torch.addcmul(bias, y, gain)  # y * (1 + gain) + bias
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", cond_dim={self.cond_dim}"
