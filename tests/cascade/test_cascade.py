@@ -282,6 +282,19 @@ def test_generate_returns_levels_and_validates(trained, device):
         c.generate(2, classes=[0])
 
 
+def test_generate_stops_after_the_requested_levels(trained, device):
+    c, _ = trained
+    kw = dict(frames=12, seed=5, passes=1, stats_batch=2)
+    low, _ = c.generate(2, return_levels=True, **kw)
+    only_first = c.generate(2, levels=1, **kw)  # same noise and labels as the full pass
+    close(only_first, low, device, atol=1e-6, rtol=1e-6)
+    assert len(c.generate(2, levels=2, return_levels=True, **kw)) == 2
+    with pytest.raises(ValueError, match="at most 2"):
+        c.generate(2, levels=3)
+    with pytest.raises(ValueError, match="levels"):
+        c.generate(2, levels=0)
+
+
 def test_stream_writes_mp4(trained, tmp_path):
     c, _ = trained
     path = tmp_path / "long.mp4"

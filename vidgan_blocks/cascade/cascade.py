@@ -385,6 +385,7 @@ class Cascade:
         truncation: float | None = None,
         truncation_mode: TruncationMode = "scale",
         return_levels: bool = False,
+        levels: int | None = None,
     ) -> torch.Tensor | list[torch.Tensor]:
         """Sample ``n`` videos through every level, unrolling the upsampling levels.
 
@@ -413,15 +414,21 @@ class Cascade:
             truncation_mode: ``"scale"`` or ``"resample"`` (see
                 :func:`~vidgan_blocks.generators.sample_noise`).
             return_levels: return every level's output, coarsest first.
+            levels: stop after this many levels (default all), e.g. to score a
+                level while the ones above it are not trained yet. The noise of
+                the levels it runs is the same as in a full pass.
 
         Shape:
             - output: ``(n, 3, frames, H_L, W_L)`` in [-1, 1]
         """
+        upto = len(self.levels) if levels is None else check_int(levels, "levels", minimum=1)
+        if upto > len(self.levels):
+            raise ValueError(f"levels: expected at most {len(self.levels)} (the cascade's levels), got {levels}")
         t1 = self._first_frames(frames)
         gen, draw, y, zs = self._draw_inputs(n, classes, seed, passes, stats_batch, truncation, truncation_mode)
         outs: list[torch.Tensor] = []
         x = None
-        for k in range(len(self.levels)):
+        for k in range(upto):
             self._standing_one_shot(k, passes, stats_batch, stats_seed, t1, draw)
             x = self._run_level(k, zs[k], y, x, t1)
             outs.append(x)

@@ -1,4 +1,4 @@
-"""Video metrics: I3D, FVD and I3D FID/IS/KID, frame metrics, power spectra.
+"""Video metrics: I3D, FVD and I3D FID/IS/KID, frame metrics, power spectra, FVD-MS on the built-in data.
 
 The torch-fidelity integration (:mod:`.fidelity`) is imported on first use of one of
 its names: torch-fidelity imports torchvision and CLIP code, which most uses of the
@@ -21,6 +21,17 @@ from .i3d import (
 )
 from .psd import plot_power_spectra, power_spectrum, psd_frequencies, psd_summary
 from .preprocess import PRESETS, Preprocess, get_preset, preprocess_video
+from .shapes_net import (
+    SHAPES_NET_CLASSES,
+    ShapesNet,
+    ShapesNetOutput,
+    class_accuracy,
+    fvd_ms,
+    kid_ms,
+    load_shapes_net,
+    shapes_features,
+    train_shapes_net,
+)
 from .video import (
     VIDEO_METRICS,
     I3DFeatures,
@@ -66,6 +77,15 @@ __all__ = [
     "Preprocess",
     "get_preset",
     "preprocess_video",
+    "SHAPES_NET_CLASSES",
+    "ShapesNet",
+    "ShapesNetOutput",
+    "class_accuracy",
+    "fvd_ms",
+    "kid_ms",
+    "load_shapes_net",
+    "shapes_features",
+    "train_shapes_net",
     "VIDEO_METRICS",
     "I3DFeatures",
     "Score",
