@@ -12,7 +12,7 @@
 # Results go to $OUT (or runs/gpu_check): one log per step, summary.tsv with every step's exit
 # status and seconds, the benchmark JSON and report. Each step has its own time limit
 # (GPU_CHECK_LIMIT_S, default 900 s) so one hung step cannot eat the whole run.
-# Wheels of packages the machine lacks (PyAV, kornia, torch-fidelity) are installed from
+# Wheels of packages the machine lacks (PyAV, torch-fidelity) are installed from
 # ./.whl when that folder exists.
 set -uo pipefail
 cd "$(dirname "$0")/.."
