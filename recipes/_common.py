@@ -52,6 +52,8 @@ __all__ = [
     "trainer_config",
     "video_folder",
     "write_summary",
+    "shapes_quality",
+    "quality_summary",
     "RunDir",
     "open_run_dir",
     "data_counts",
@@ -129,6 +131,8 @@ class RunPreset:
     num_samples: int
     log_every: int
     checkpoint_every: int
+    # clips scored by FVD-MS on the built-in data at the start and the end of a run (summary.json "quality")
+    quality_samples: int = 64
 
 
 def trainer_config(P: RunPreset, args: argparse.Namespace, ctx: DistributedContext, out: Path,
@@ -190,15 +194,27 @@ class DictItems(Dataset):
     dataset's.
     """
 
-    def __init__(self, base: Dataset, constant_label: int | None = None) -> None:
+    def __init__(self, base: Dataset, constant_label: int | None = None, *, keep: bool = False) -> None:
         self.base = base
         self.constant_label = constant_label
+        # keep=True: items are decoded once and kept as uint8 (only for data whose items never change:
+        # the built-in clips are exactly one clip long at their native size, so no random start or crop)
+        self.keep = keep
+        self._kept: dict[int, tuple[torch.Tensor, Any]] = {}
 
     def __len__(self) -> int:
         return len(self.base)  # type: ignore[arg-type]
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        video, label = self.base[i]
+        if self.keep and i in self._kept:
+            pixels, label = self._kept[i]
+            video = pixels.float().div_(127.5).sub_(1.0)
+        else:
+            video, label = self.base[i]
+            if self.keep:
+                pixels = video.add(1.0).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8)
+                self._kept[i] = (pixels, label)
+                video = pixels.float().div_(127.5).sub_(1.0)  # the same values whether kept or not
         if self.constant_label is not None:
             label = self.constant_label
         return {"video": video, "label": torch.as_tensor(label, dtype=torch.long)}
@@ -233,7 +249,7 @@ def prepare_synthetic(root: Path, ctx: DistributedContext, *, n: int, frames: in
 def video_folder(root: str | Path, *, frames: int, stride: int, resolution: int, seed: int,
                  split_file: str | None = None, cache_dir: Path | None = None,
                  constant_label: int | None = None, labeled: bool = True,
-                 run_dir: RunDir | None = None) -> DictItems:
+                 run_dir: RunDir | None = None, keep: bool = False) -> DictItems:
     """A training :class:`VideoFolder` as trainer batches (see :class:`DictItems`).
 
     ``labeled``: classes from class folders (or the split file); ``False`` reads a flat
@@ -253,7 +269,7 @@ def video_folder(root: str | Path, *, frames: int, stride: int, resolution: int,
             raise SystemExit(f"{where}: {_command_line_words(str(err))}") from None
     for w in caught:  # re-issued in command-line words, still pointing at the line that read the data
         warnings.warn_explicit(_command_line_words(str(w.message)), w.category, w.filename, w.lineno)
-    return DictItems(base, constant_label)
+    return DictItems(base, constant_label, keep=keep)
 
 
 def _command_line_words(message: str) -> str:
@@ -269,10 +285,24 @@ def data_counts(dataset: Dataset) -> dict[str, int]:
     return {"used": len(getattr(base, "paths", ())), "skipped": int(getattr(base, "skipped", 0))}
 
 
-def finished(clock: Stopwatch, out: Path, counts: Mapping[str, int]) -> str:
-    """The last line a recipe prints."""
-    return (f"done in {clock.total:.0f} s; {counts['used']} videos used, {counts['skipped']} skipped; "
+def finished(clock: Stopwatch, out: Path, counts: Mapping[str, int], quality: Mapping[str, Any] | None = None) -> str:
+    """The last line(s) a recipe prints; with ``quality``, FVD-MS before and after training first."""
+    line = (f"done in {clock.total:.0f} s; {counts['used']} videos used, {counts['skipped']} skipped; "
             f"summary: {out / 'summary.json'}")
+    if quality:
+        start, end = quality.get("start") or {}, quality["end"]
+        acc = f", class accuracy {end['class_accuracy']:.0%}" if "class_accuracy" in end else ""
+        before = f"{start['fvd_ms']:.2f} untrained -> " if "fvd_ms" in start else ""
+        per_level = ""
+        if "levels" in end:  # cascades: every level against its own view of the real clips
+            parts = []
+            for name, e in end["levels"].items():
+                s0 = (start.get("levels") or {}).get(name, {})
+                parts.append(f"{name} " + (f"{s0['fvd_ms']:.2f} -> " if "fvd_ms" in s0 else "") + f"{e['fvd_ms']:.2f}")
+            per_level = " (" + ", ".join(parts) + ")"
+        line = (f"FVD-MS on the built-in data (lower is better): {before}{end['fvd_ms']:.2f} trained{acc}"
+                f"{per_level}\n{line}")
+    return line
 
 
 RUN_FILE = "run.json"
@@ -470,6 +500,60 @@ def evaluate(weights: str | None, real: torch.Tensor, fake: torch.Tensor, device
     return {"weights": str(weights), "num_videos": int(fake.shape[0]), **{k: v.to_dict() for k, v in scores.items()}}
 
 
+def shapes_quality(real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, Any]:
+    """FVD-MS of ``fake`` against ``real`` (and class accuracy on ``labels``) with the shipped ShapesNet.
+
+    Only meaningful on the built-in MovingShapes data, which is what the recipes score
+    it on (runs without ``--data``); see docs/quality.md.
+    """
+    from vidgan_blocks.metrics import class_accuracy, fvd_ms, load_shapes_net, shapes_features
+
+    net = load_shapes_net()
+    r, f = shapes_features(real.float().cpu(), net), shapes_features(fake.float().cpu(), net)
+    out: dict[str, Any] = {"fvd_ms": round(fvd_ms(r, f), 4), "real_clips": len(real), "fake_clips": len(fake)}
+    if labels is not None:
+        out["class_accuracy"] = round(class_accuracy(f, labels.cpu()), 4)
+    return out
+
+
+def cascade_quality(cascade: Any, real: torch.Tensor, outs: list[torch.Tensor],
+                    labels: torch.Tensor | None) -> dict[str, Any]:
+    """FVD-MS of the top level (the cascade's output), plus every level against its own view of the real clips.
+
+    Lower levels see every ``f_t``-th frame, so their class accuracy scores the motion pattern only.
+    """
+    from vidgan_blocks.metrics import class_accuracy, load_shapes_net, shapes_features
+
+    top = shapes_quality(real, outs[-1], labels)
+    net = load_shapes_net()
+    levels = {}
+    for l, out in enumerate(outs, start=1):
+        entry = shapes_quality(cascade.view(real.to(out.device), l).cpu(), out)
+        if labels is not None and l < len(outs):
+            entry["pattern_accuracy"] = round(class_accuracy(shapes_features(out.float().cpu(), net), labels.cpu(),
+                                                             net, patterns_only=True), 4)
+        elif labels is not None:
+            entry["class_accuracy"] = top["class_accuracy"]
+        levels[f"level{l}"] = entry
+    top["levels"] = levels
+    return top
+
+
+def quality_summary(start: Mapping[str, Any] | None, end: Mapping[str, Any], previous: Path | None) -> dict[str, Any]:
+    """The summary's ``quality`` entry; a resumed run keeps the start figures of the run it continues."""
+    if start is None and previous is not None and previous.exists():
+        try:
+            start = json.loads(previous.read_text()).get("quality", {}).get("start")
+        except (OSError, ValueError):
+            start = None
+    from vidgan_blocks.metrics import file_sha256
+    from vidgan_blocks.metrics.shapes_net import SHAPES_NET_WEIGHTS
+
+    return {"network": "shapes_net", "weights_sha256": file_sha256(SHAPES_NET_WEIGHTS), "start": start, "end": dict(end),
+            "note": "FVD-MS: Frechet distance on ShapesNet features (built-in MovingShapes data only; lower is "
+                    "better). start: the untrained models; end: after training"}
+
+
 def export_samples(videos: torch.Tensor, folder: Path, *, fps: float = 8) -> list[Path]:
     """Write one mp4 per video, ``sample_0000.mp4``, ``sample_0001.mp4``, ... into ``folder``.
 
@@ -502,6 +586,31 @@ def _separator(like: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
+def _prediction(generator: torch.nn.Module, clips: torch.Tensor, cond_frames: int, seed: int, *, motion: bool):
+    dev = next(generator.parameters()).device
+    clips = clips.to(dev)
+    cond = clips[:, :, :cond_frames]
+    n = clips.shape[0]
+    gen = torch.Generator(device=dev).manual_seed(seed)
+    z = torch.randn(n, int(generator.z_dim), generator=gen, device=dev)
+    y = None if generator.num_classes is None else torch.zeros(n, dtype=torch.long, device=dev)
+    was_training = generator.training
+    generator.eval()
+    try:
+        out = generator(z, y, cond_frames=cond, frames=clips.shape[2] - cond_frames, return_motion=motion)
+    finally:
+        generator.train(was_training)
+    pred, kernels = out if motion else (out, [])
+    return pred.float().clamp(-1, 1), kernels
+
+
+def predict(generator: torch.nn.Module, clips: torch.Tensor, cond_frames: int, *, seed: int = 0) -> torch.Tensor:
+    """The first ``cond_frames`` of each clip followed by the generator's continuation, ``(N, 3, T, H, W)``."""
+    pred, _ = _prediction(generator, clips, cond_frames, seed, motion=False)
+    return torch.cat([clips[:, :, :cond_frames].to(pred.device), pred], dim=2)
+
+
+@torch.no_grad()
 def prediction_outputs(generator: torch.nn.Module, clips: torch.Tensor, cond_frames: int, folder: Path, *,
                        seed: int = 0) -> tuple[torch.Tensor, list[Path]]:
     """Predict the continuation of real clips and draw it next to the truth.
@@ -521,17 +630,7 @@ def prediction_outputs(generator: torch.nn.Module, clips: torch.Tensor, cond_fra
     dev = next(generator.parameters()).device
     clips = clips.to(dev)
     cond, truth = clips[:, :, :cond_frames], clips[:, :, cond_frames:]
-    n = clips.shape[0]
-    gen = torch.Generator(device=dev).manual_seed(seed)
-    z = torch.randn(n, int(generator.z_dim), generator=gen, device=dev)
-    y = None if generator.num_classes is None else torch.zeros(n, dtype=torch.long, device=dev)
-    was_training = generator.training
-    generator.eval()
-    try:
-        pred, kernels = generator(z, y, cond_frames=cond, frames=truth.shape[2], return_motion=True)
-    finally:
-        generator.train(was_training)
-    pred = pred.float().clamp(-1, 1)
+    pred, kernels = _prediction(generator, clips, cond_frames, seed, motion=True)
     folder.mkdir(parents=True, exist_ok=True)
     sep = _separator(cond)
     written = [folder / "prediction.png"]
@@ -567,6 +666,7 @@ def single_run(
     passes: int,
     stats_batch: int,
     num_samples: int,
+    quality_samples: int = 64,
     cond_frames: int | None = None,
     model_config: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
@@ -586,7 +686,34 @@ def single_run(
     trainer = cls(generator, discriminator, dataset, config, context=ctx, model_config=dict(model_config or {}),
                   **kwargs)
     summary = None
+    builtin = args.data is None
+    n_quality = quality_samples
+
+    def quality_now() -> dict[str, Any]:
+        """FVD-MS of the evaluation generator (standing statistics first) against real clips of the built-in data."""
+        trainer.standing_stats(batch_size=stats_batch)
+        g = trainer.eval_model()
+        real = real_clips(dataset, n_quality)
+        if cond_frames is not None:
+            return shapes_quality(real, predict(g, real, cond_frames, seed=args.seed + 1))
+        classes = None if not trainer.conditional else torch.arange(n_quality) % int(trainer.G.num_classes)
+        gen = torch.Generator(device=trainer.device).manual_seed(args.seed + 1)
+        chunks = []
+        for idx in torch.arange(n_quality).split(64):
+            labels = None if classes is None else classes[idx].to(trainer.device)
+            chunks.append(trainer.sample(len(idx), model=g, generator=gen, labels=labels).cpu())
+        fake = torch.cat(chunks)
+        score_labels = classes if classes is not None and int(trainer.G.num_classes) > 1 else None
+        return shapes_quality(real, fake, score_labels)
+
     try:
+        quality_start = None
+        fresh = args.fresh or not any((out / "checkpoints").glob("step_*"))
+        if builtin and fresh:
+            t0q = time.perf_counter()
+            quality_start = quality_now() if ctx.is_main else None  # rank 0 only: no collective in there
+            clock.lap("quality_start", t0q)
+            t0 = time.perf_counter()
         result = trainer.fit()
         clock.lap("train", t0)
         t0 = time.perf_counter()
@@ -611,6 +738,7 @@ def single_run(
             clock.lap("sampling", t0)
             t0 = time.perf_counter()
             metrics = evaluate(getattr(args, "i3d_weights", None), real[:n_eval], fake[:n_eval], trainer.device)
+            quality = quality_summary(quality_start, quality_now(), out / "summary.json") if builtin else None
             clock.lap("metrics", t0)
             trainer.logger.videos("samples", fake[:num_samples], result["step"])  # TensorBoard, unless turned off
             summary = {
@@ -621,6 +749,7 @@ def single_run(
                 "losses": loss_history(result),
                 "seconds": {"total": clock.total, **clock.sections},
                 "metrics": metrics,
+                "quality": quality,
                 "data_files": data_counts(dataset),
                 **dict(extra or {}),
                 "files": {
@@ -631,7 +760,7 @@ def single_run(
                 },
             }
             write_summary(out, summary)
-            print(finished(clock, out, data_counts(dataset)))
+            print(finished(clock, out, data_counts(dataset), quality))
     finally:
         trainer.close()
     ctx.barrier()
@@ -695,7 +824,8 @@ def prediction_main(argv: Any, presets: Mapping[str, PredictionPreset], *, recip
     constant = 0 if P.g.num_classes == 1 or args.unlabeled else None
     dataset = video_folder(data_root, frames=frames, stride=P.stride, resolution=P.resolution, seed=args.seed,
                            split_file=args.split_file, cache_dir=out / "index", constant_label=constant,
-                           labeled=constant is None, run_dir=run_dir)
+                           labeled=constant is None, run_dir=run_dir,
+                           keep=args.data is None)  # built-in clips: decoded once
     clock.lap("data", t0)
 
     G = build_generator(P.g)
@@ -704,7 +834,7 @@ def prediction_main(argv: Any, presets: Mapping[str, PredictionPreset], *, recip
     return single_run(
         recipe=recipe, args=args, ctx=ctx, out=out, clock=clock, generator=G, discriminator=D, dataset=dataset,
         config=config, ema_decay=P.ema_decay, ema_start=P.ema_start, passes=P.passes, stats_batch=P.stats_batch,
-        num_samples=P.num_samples, cond_frames=P.g.cond_frames, trainer_kwargs={"d_labels": P.d.num_classes is not None},
+        num_samples=P.num_samples, quality_samples=P.quality_samples, cond_frames=P.g.cond_frames, trainer_kwargs={"d_labels": P.d.num_classes is not None},
         model_config={"generator": P.g.to_dict(), "discriminator": P.d.to_dict()},
         extra={"video": {"cond_frames": P.g.cond_frames, "predicted_frames": P.g.frames, "resolution": P.resolution,
                          "stride": P.stride},
@@ -798,7 +928,8 @@ def cascade_main(argv: Any, presets: Mapping[str, CascadePreset], *, recipe: str
     )
     labeled = P.num_classes is not None and not args.unlabeled  # unconditional cascades read any folder of videos
     dataset = video_folder(data_root, frames=P.frames, stride=P.stride, resolution=P.resolution, seed=args.seed,
-                           split_file=args.split_file, cache_dir=out / "index", labeled=labeled, run_dir=run_dir)
+                           split_file=args.split_file, cache_dir=out / "index", labeled=labeled, run_dir=run_dir,
+                           keep=args.data is None)  # built-in clips: decoded once
     num_classes = None if not labeled else (len(dataset.base.classes) if args.data else P.num_classes)
     clock.lap("data", t0)
 
@@ -816,6 +947,25 @@ def cascade_main(argv: Any, presets: Mapping[str, CascadePreset], *, recipe: str
         for mine, theirs in zip(cascade, done):
             if theirs._sampler is not None:
                 mine.freeze(theirs.sampler)
+
+    # FVD-MS on the built-in data: the untrained cascade first (a fresh run), the trained one at the end
+    builtin = args.data is None
+    n_quality = P.quality_samples
+    quality_classes = None if num_classes is None else torch.arange(n_quality) % num_classes
+    quality_start = None
+    if builtin and ctx.is_main and all(lv._sampler is None for lv in cascade):
+        t0 = time.perf_counter()
+        for lv in cascade:
+            lv.freeze()
+        try:
+            fresh = cascade.generate(n_quality, quality_classes, passes=P.passes, stats_batch=P.stats_batch,
+                                     seed=args.seed + 1, return_levels=True)
+            quality_start = cascade_quality(cascade, real_clips(dataset, n_quality), fresh, quality_classes)
+        finally:
+            for lv in cascade:
+                lv._sampler = None
+        clock.lap("quality_start", t0)
+    ctx.barrier()
 
     train_cfg = trainer_config(P, args, ctx, out)  # learning rates: LevelOptim below
     results = {}
@@ -856,6 +1006,12 @@ def cascade_main(argv: Any, presets: Mapping[str, CascadePreset], *, recipe: str
         t0 = time.perf_counter()
         real = real_clips(dataset, n_eval)
         metrics = evaluate(getattr(args, "i3d_weights", None), real, top[:n_eval], torch.device(ctx.device))
+        quality = None
+        if builtin:
+            fake = cascade.generate(n_quality, quality_classes, passes=P.passes, stats_batch=P.stats_batch,
+                                    seed=args.seed + 1, return_levels=True)
+            quality = quality_summary(quality_start, cascade_quality(cascade, real_clips(dataset, n_quality), fake,
+                                                                     quality_classes), out / "summary.json")
         clock.lap("metrics", t0)
         if not args.no_tensorboard:  # each level's samples beside its training curves
             for l, (lv, video) in enumerate(zip(cascade, outs), start=1):
@@ -872,6 +1028,7 @@ def cascade_main(argv: Any, presets: Mapping[str, CascadePreset], *, recipe: str
             "losses": {name: loss_history(r) for name, r in results.items()},
             "seconds": {"total": clock.total, **clock.sections},
             "metrics": metrics,
+            "quality": quality,
             "data_files": data_counts(dataset),
             "levels": [{"frames": int(o.shape[2]), "resolution": int(o.shape[-1])} for o in outs],
             "window": {f"level{L}_train_frames": (top_spec.window * top_spec.factors[0]) if top_spec.window else None,
@@ -885,6 +1042,6 @@ def cascade_main(argv: Any, presets: Mapping[str, CascadePreset], *, recipe: str
             },
         }
         write_summary(out, summary)
-        print(finished(clock, out, data_counts(dataset)))
+        print(finished(clock, out, data_counts(dataset), quality))
     ctx.barrier()
     return summary

@@ -54,20 +54,37 @@ PRESETS: dict[str, CascadePreset] = {
         steps=(300_000, 300_000), ema_start=None, ema_decay=0.9999, passes=200, stats_batch=16,
         synthetic_clips=2048, num_samples=8, log_every=50, checkpoint_every=2000, long_frames=48,
     ),
-    # Same ratios at toy size: 16/32x32 -> level 1 8/8x8, level 2 2 -> 4 frames of 32x32.
+    # The main job: the same ratios at toy size, 16/32x32 -> level 1 8/8x8, level 2 2 -> 4 frames of 32x32,
+    # at width 8 and batch 8, long enough to learn the built-in data (docs/quality.md).
     "tiny": CascadePreset(
         levels=(
-            LevelSpec(CascadeFirstLevelConfig(ch=4, multipliers=(4, 4, 2), frames=8, base_size=4, z_dim=16,
-                                              class_dim=8),
-                      DiscriminatorConfig("dvd_gan", ch=4, multipliers=(1, 2), k=4)),
-            LevelSpec(UpsamplingGeneratorConfig(ch=4, multipliers=(4, 4, 2, 1), low_size=8, factor_s=4, factor_t=2,
-                                                frames_in=2, z_dim=16, class_dim=8),
-                      DiscriminatorConfig("cascade_level", ch=4, multipliers=(1, 2, 2), k=2, factor_t=2, factor_s=4),
+            LevelSpec(CascadeFirstLevelConfig(ch=8, multipliers=(4, 4, 2), frames=8, base_size=4, z_dim=32,
+                                              class_dim=16),
+                      DiscriminatorConfig("dvd_gan", ch=8, multipliers=(1, 2), k=4)),
+            LevelSpec(UpsamplingGeneratorConfig(ch=8, multipliers=(4, 4, 2, 1), low_size=8, factor_s=4, factor_t=2,
+                                                frames_in=2, z_dim=32, class_dim=16),
+                      DiscriminatorConfig("cascade_level", ch=8, multipliers=(1, 2, 2), k=2, factor_t=2, factor_s=4),
                       factors=(2, 4), window=2),
         ),
-        frames=16, stride=1, resolution=32, num_classes=6, lr_g=1e-4, lr_d=5e-4, batch=4, effective_batch=None,
-        steps=(60, 45), ema_start=None, ema_decay=0.9, passes=4, stats_batch=4, synthetic_clips=24,
-        num_samples=4, log_every=5, checkpoint_every=10, long_frames=64,
+        frames=16, stride=1, resolution=32, num_classes=6, lr_g=2e-4, lr_d=4e-4, batch=8, effective_batch=None,
+        steps=(250, 40), ema_start=None, ema_decay=0.9, passes=8, stats_batch=8, synthetic_clips=192,
+        num_samples=4, log_every=25, checkpoint_every=50, long_frames=64, quality_samples=48,
+    ),
+    # A CPU configuration that learns MovingShapes in minutes (benchmarks/quality/learning_curves.py): the tiny
+    # structure at width 8, batch 8, more clips and iterations.
+    "learn": CascadePreset(
+        levels=(
+            LevelSpec(CascadeFirstLevelConfig(ch=8, multipliers=(4, 4, 2), frames=8, base_size=4, z_dim=32,
+                                              class_dim=16),
+                      DiscriminatorConfig("dvd_gan", ch=8, multipliers=(1, 2), k=4)),
+            LevelSpec(UpsamplingGeneratorConfig(ch=8, multipliers=(4, 4, 2, 1), low_size=8, factor_s=4, factor_t=2,
+                                                frames_in=2, z_dim=32, class_dim=16),
+                      DiscriminatorConfig("cascade_level", ch=8, multipliers=(1, 2, 2), k=2, factor_t=2, factor_s=4),
+                      factors=(2, 4), window=2),
+        ),
+        frames=16, stride=1, resolution=32, num_classes=6, lr_g=2e-4, lr_d=4e-4, batch=8, effective_batch=None,
+        steps=(1000, 600), ema_start=None, ema_decay=0.999, passes=8, stats_batch=16, synthetic_clips=1536,
+        num_samples=8, log_every=50, checkpoint_every=200, long_frames=64,
     ),
 }
 

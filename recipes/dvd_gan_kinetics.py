@@ -89,7 +89,19 @@ def tiny_preset(*, frames: int = 8, num_classes: int = 6) -> Preset:
     )
 
 
-PRESETS: dict[str, Preset] = {"paper": paper_preset(), "tiny": tiny_preset()}
+def learn_preset(*, frames: int = 8, num_classes: int = 6) -> Preset:
+    """A CPU configuration that learns MovingShapes in minutes (benchmarks/quality/learning_curves.py):
+    8 frames of 32x32, G and D width 8, batch 8."""
+    g = DVDGeneratorConfig(ch=8, multipliers=(4, 4, 2, 2), recurrent="mconv_gru", z_dim=32,
+                           num_classes=num_classes, class_dim=16, frames=frames)
+    return Preset(
+        g=g, resolution=32, stride=1, num_classes=num_classes, d_ch=8, d_mult=(1, 2, 2, 4), k=4, lr_g=2e-4,
+        lr_d=4e-4, batch=8, effective_batch=None, steps=1200, ema_start=10_000_000, ema_decay=0.999, passes=8,
+        stats_batch=16, synthetic_clips=1536, num_samples=8, log_every=50, checkpoint_every=200,
+    )
+
+
+PRESETS: dict[str, Preset] = {"paper": paper_preset(), "tiny": tiny_preset(), "learn": learn_preset()}
 
 
 def build_models(P: Preset, num_classes: int) -> tuple[torch.nn.Module, torch.nn.Module, DiscriminatorConfig]:
@@ -133,7 +145,8 @@ def main(argv: Sequence[str] | None = None, presets: Mapping[str, Preset] = PRES
     # --unlabeled: videos without class folders train a single-class model
     dataset = video_folder(data_root, frames=frames, stride=P.stride, resolution=P.resolution, seed=args.seed,
                            split_file=args.split_file, cache_dir=out / "index", labeled=not args.unlabeled,
-                           constant_label=0 if args.unlabeled else None, run_dir=run_dir)
+                           constant_label=0 if args.unlabeled else None, run_dir=run_dir,
+                           keep=args.data is None)  # built-in clips: decoded once
     num_classes = 1 if args.unlabeled else len(dataset.base.classes) if args.data else P.num_classes
     clock.lap("data", t0)
 
@@ -142,7 +155,7 @@ def main(argv: Sequence[str] | None = None, presets: Mapping[str, Preset] = PRES
     single_run(
         recipe=recipe, args=args, ctx=ctx, out=out, clock=clock, generator=G, discriminator=D, dataset=dataset,
         config=config, ema_decay=P.ema_decay, ema_start=P.ema_start, passes=P.passes, stats_batch=P.stats_batch,
-        num_samples=P.num_samples, model_config={"generator": G.config.to_dict(), "discriminator": d_cfg.to_dict()},
+        num_samples=P.num_samples, quality_samples=P.quality_samples, model_config={"generator": G.config.to_dict(), "discriminator": d_cfg.to_dict()},
         extra={"video": {"frames": frames, "resolution": P.resolution, "stride": P.stride, "classes": num_classes}},
     )
 

@@ -58,7 +58,23 @@ TINY = CascadePreset(
     num_samples=4, log_every=5, checkpoint_every=10, long_frames=40,
 )
 
-PRESETS: dict[str, CascadePreset] = {"paper": PAPER, "tiny": TINY}
+# A CPU configuration that learns MovingShapes in minutes (benchmarks/quality/learning_curves.py).
+LEARN = CascadePreset(
+    levels=(
+        LevelSpec(CascadeFirstLevelConfig(ch=8, multipliers=(4, 4, 2), frames=8, base_size=4, z_dim=32, class_dim=16),
+                  DiscriminatorConfig("dvd_gan", ch=8, multipliers=(1, 2), k=4)),
+        LevelSpec(UpsamplingGeneratorConfig(ch=8, multipliers=(4, 4, 2, 1), low_size=8, factor_s=4, factor_t=2,
+                                            frames_in=2, z_dim=32, class_dim=16),
+                  DiscriminatorConfig("cascade_level", ch=8, multipliers=(1, 2, 2), k=2, factor_t=2, factor_s=4,
+                                      mode="nearest"),
+                  factors=(2, 4), window=2, mode="nearest"),
+    ),
+    frames=16, stride=1, resolution=32, num_classes=6, lr_g=2e-4, lr_d=4e-4, batch=8, effective_batch=None,
+    steps=(1000, 600), ema_start=None, ema_decay=0.999, passes=8, stats_batch=16, synthetic_clips=1536,
+    num_samples=8, log_every=50, checkpoint_every=200, long_frames=64,
+)
+
+PRESETS: dict[str, CascadePreset] = {"paper": PAPER, "tiny": TINY, "learn": LEARN}
 
 
 def main(argv: Sequence[str] | None = None) -> None:

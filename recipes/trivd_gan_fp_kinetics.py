@@ -84,10 +84,25 @@ def tiny_preset(*, cond_frames: int = 2, frames: int = 4) -> PredictionPreset:
     )
 
 
+def learn_preset(*, cond_frames: int = 3, frames: int = 5) -> PredictionPreset:
+    """A CPU configuration that learns MovingShapes in minutes (benchmarks/quality/learning_curves.py):
+    5 frames of 32x32 from 3, two stages from 8x8, width 8, batch 8."""
+    g = generator_config(8, cond_frames=cond_frames, frames=frames, multipliers=(4, 4, 2), z_dim=32,
+                         class_dim=16, encoder_ch=8, encoder_multipliers=(1, 2, 2, 2))
+    d = DiscriminatorConfig("trivd_stronger", ch=8, multipliers=(1, 2, 2, 4), mixed_projection=True,
+                            frame_conditioning=True, k=4)
+    return PredictionPreset(
+        g=g, d=d, resolution=32, stride=1, lr_g=2e-4, lr_d=4e-4, ortho_reg=1e-4, batch=8, effective_batch=None,
+        steps=1000, ema_start=10_000_000, ema_decay=0.999, passes=8, stats_batch=16, synthetic_clips=1536,
+        num_samples=8, log_every=50, checkpoint_every=200,
+    )
+
+
 PRESETS: dict[str, PredictionPreset] = {
     "paper": paper_preset(48),
     "paper_large": paper_preset(120, steps=700_000),
     "tiny": tiny_preset(),
+    "learn": learn_preset(),
 }
 
 

@@ -75,5 +75,9 @@ def test_micro_run_writes_every_output_and_resumes(tmp_path, device):
     assert "level 1/2:" not in third.stderr  # no progress bar for a finished level
     summary = json.loads((out / "summary.json").read_text())
     assert summary["sessions"] == 3 and summary["seconds"]["train_level1"] >= trained
-    assert summary["data_files"] == {"used": 24, "skipped": 0}
-    assert third.stdout.strip().splitlines()[-1].startswith("done in ")
+    assert summary["data_files"] == {"used": 192, "skipped": 0}
+    lines = third.stdout.strip().splitlines()
+    assert lines[-1].startswith("done in ")
+    # the resumed run keeps the FVD-MS of the untrained cascade measured by the first session
+    assert lines[-2].startswith("FVD-MS on the built-in data (lower is better): ") and "untrained ->" in lines[-2]
+    assert summary["quality"]["start"]["fvd_ms"] > 0 and summary["quality"]["end"]["real_clips"] == 48

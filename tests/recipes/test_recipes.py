@@ -40,6 +40,11 @@ def test_micro_run_end_to_end(name: str, tmp_path: Path, monkeypatch: pytest.Mon
     summary = json.loads((out / "summary.json").read_text())
     assert summary["recipe"] == name and summary["preset"] == "tiny"
     assert "note" in summary["metrics"] and "I3D" in summary["metrics"]["note"]
+    # FVD-MS on the built-in data, untrained and trained, on the same real clips
+    quality = summary["quality"]
+    assert quality["start"]["fvd_ms"] > 0 and quality["end"]["fvd_ms"] > 0
+    n_quality = recipe_module(name).PRESETS["tiny"].quality_samples
+    assert quality["start"]["real_clips"] == quality["end"]["real_clips"] == n_quality
     samples = [Path(p) for p in summary["files"]["samples"]]
     grids = [Path(p) for p in summary["files"]["grids"]]
     assert all(p.exists() and p.stat().st_size > 0 for p in samples + grids)
