@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         "cascade_fvd_ms_per_segment": cas_curve, "dvd_gan_fvd_ms_per_segment": dvd_curve,
         "dvd_gan_steps": steps, "samples": n, "cascade": str(args.cascade.relative_to(ROOT))
         if args.cascade.is_relative_to(ROOT) else str(args.cascade),
-        "command": "python benchmarks/quality/unrolling.py", "minutes": round((time.perf_counter() - t_start) / 60, 2),
+        "command": "python benchmarks/quality/unrolling.py" + (f" --steps {args.steps}" if args.steps else ""), "minutes": round((time.perf_counter() - t_start) / 60, 2),
         "threads": torch.get_num_threads(),
     }
     print(json.dumps({k: v for k, v in result.items() if "per_segment" not in k}, indent=2))

@@ -1,0 +1,84 @@
+"""The quality experiments (benchmarks/quality): 2-step smoke runs, and committed results that match the presets."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+QUALITY = ROOT / "benchmarks" / "quality"
+RESULTS = ROOT / "benchmarks" / "results" / "quality"
+
+
+def _script(name: str, *args: str) -> str:
+    proc = subprocess.run([sys.executable, str(QUALITY / name), *args, "--threads", "1"], capture_output=True,
+                          text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+@pytest.fixture(scope="module")
+def lc():
+    sys.path[:0] = [str(QUALITY), str(ROOT / "recipes")]
+    try:
+        yield importlib.import_module("learning_curves")
+    finally:
+        del sys.path[:2]
+
+
+@pytest.mark.slow
+def test_learning_curves_micro_run_of_every_family(lc):
+    out = _script("learning_curves.py", "--family", "all", "--micro")
+    entries = {line.split()[1]: json.loads(line.split(maxsplit=2)[2]) for line in out.splitlines()
+               if line.startswith("micro ")}
+    assert set(entries) == set(lc.FAMILIES)
+    for family, entry in entries.items():
+        assert entry["steps"] in (2, 4) and entry["fvd_start"] > 0 and entry["fvd_end"] > 0, family
+        assert entry["preset"].endswith("--preset learn")
+
+
+@pytest.mark.slow
+def test_md_grounding_micro_run():
+    out = _script("md_grounding.py", "--micro")
+    assert "ratio (without / with)" in out
+
+
+@pytest.mark.slow
+def test_unrolling_micro_run():
+    out = _script("unrolling.py", "--micro")
+    result = json.loads(out[out.index("{"):])
+    assert result["unrolled_frames"] == 4 * result["segment_frames"]
+
+
+def test_committed_learning_curves_match_the_presets(lc):
+    data = json.loads((RESULTS / "learning_curves.json").read_text())
+    assert data["recipes"], "no family in learning_curves.json"
+    for family, entry in data["recipes"].items():
+        module, _ = lc.FAMILIES[family]
+        preset = entry["preset"].split("--preset ")[1]
+        P = importlib.import_module(module).PRESETS[preset]
+        assert entry["preset_sha256"] == lc.preset_fingerprint(P), (
+            f"{family}: recipes/{module}.py --preset {preset} changed since its learning curve was measured; "
+            f"rerun `{entry['command']}`"
+        )
+        assert entry["command"].startswith(f"python benchmarks/quality/learning_curves.py --family {family}")
+        for key in ("fvd_start", "fvd_end", "ratio", "class_accuracy", "steps", "minutes"):
+            assert key in entry
+
+
+def test_plot_writes_a_png(tmp_path):
+    sys.path.insert(0, str(QUALITY))
+    try:
+        from _plot import line_plot
+    finally:
+        sys.path.remove(str(QUALITY))
+    path = line_plot({"a": ([0, 1, 2], [3.0, 2.0, 1.0]), "b": ([0, 2], [1.0, 0.5])}, tmp_path / "p.png", title="t",
+                     xlabel="x", ylabel="y", log_y=True, hline=("ref", 0.7))
+    from PIL import Image
+
+    assert Image.open(path).size == (720, 440)
