@@ -12,7 +12,8 @@ EXPECTED = {
     "load_i3d", "load_state_dict_file", "resolve_weights_path", "plot_power_spectra", "power_spectrum",
     "psd_frequencies", "psd_summary", "PRESETS", "Preprocess", "get_preset", "preprocess_video", "VIDEO_METRICS",
     "I3DFeatures", "Score", "evaluate_videos", "extract_i3d_features", "fvd", "i3d_fid", "i3d_inception_score",
-    "i3d_kid",
+    "i3d_kid", "SHAPES_NET_CLASSES", "ShapesNet", "ShapesNetOutput", "class_accuracy", "fvd_ms", "kid_ms",
+    "load_shapes_net", "shapes_features", "train_shapes_net",
 }  # fmt: skip
 
 
