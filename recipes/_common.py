@@ -500,19 +500,22 @@ def evaluate(weights: str | None, real: torch.Tensor, fake: torch.Tensor, device
     return {"weights": str(weights), "num_videos": int(fake.shape[0]), **{k: v.to_dict() for k, v in scores.items()}}
 
 
-def shapes_quality(real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, Any]:
+def shapes_quality(real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None = None, *,
+                   net: Any = None, patterns_only: bool = False) -> dict[str, Any]:
     """FVD-MS of ``fake`` against ``real`` (and class accuracy on ``labels``) with the shipped ShapesNet.
 
     Only meaningful on the built-in MovingShapes data, which is what the recipes score
-    it on (runs without ``--data``); see docs/quality.md.
+    it on (runs without ``--data``); see docs/quality.md. ``patterns_only`` scores the
+    motion pattern (``"pattern_accuracy"``) instead of the class.
     """
     from vidgan_blocks.metrics import class_accuracy, fvd_ms, load_shapes_net, shapes_features
 
-    net = load_shapes_net()
+    net = net if net is not None else load_shapes_net()
     r, f = shapes_features(real.float().cpu(), net), shapes_features(fake.float().cpu(), net)
     out: dict[str, Any] = {"fvd_ms": round(fvd_ms(r, f), 4), "real_clips": len(real), "fake_clips": len(fake)}
     if labels is not None:
-        out["class_accuracy"] = round(class_accuracy(f, labels.cpu()), 4)
+        key = "pattern_accuracy" if patterns_only else "class_accuracy"
+        out[key] = round(class_accuracy(f, labels.cpu(), net, patterns_only=patterns_only), 4)
     return out
 
 
@@ -522,21 +525,14 @@ def cascade_quality(cascade: Any, real: torch.Tensor, outs: list[torch.Tensor],
 
     Lower levels see every ``f_t``-th frame, so their class accuracy scores the motion pattern only.
     """
-    from vidgan_blocks.metrics import class_accuracy, load_shapes_net, shapes_features
+    from vidgan_blocks.metrics import load_shapes_net
 
-    top = shapes_quality(real, outs[-1], labels)
     net = load_shapes_net()
     levels = {}
     for l, out in enumerate(outs, start=1):
-        entry = shapes_quality(cascade.view(real.to(out.device), l).cpu(), out)
-        if labels is not None and l < len(outs):
-            entry["pattern_accuracy"] = round(class_accuracy(shapes_features(out.float().cpu(), net), labels.cpu(),
-                                                             net, patterns_only=True), 4)
-        elif labels is not None:
-            entry["class_accuracy"] = top["class_accuracy"]
-        levels[f"level{l}"] = entry
-    top["levels"] = levels
-    return top
+        levels[f"level{l}"] = shapes_quality(cascade.view(real.to(out.device), l).cpu(), out, labels, net=net,
+                                             patterns_only=l < len(outs))
+    return {**levels[f"level{len(outs)}"], "levels": levels}
 
 
 def quality_summary(start: Mapping[str, Any] | None, end: Mapping[str, Any], previous: Path | None) -> dict[str, Any]:
@@ -689,9 +685,11 @@ def single_run(
     builtin = args.data is None
     n_quality = quality_samples
 
-    def quality_now() -> dict[str, Any]:
-        """FVD-MS of the evaluation generator (standing statistics first) against real clips of the built-in data."""
-        trainer.standing_stats(batch_size=stats_batch)
+    def quality_now(*, standing: bool = True) -> dict[str, Any]:
+        """FVD-MS of the evaluation generator against real clips of the built-in data (``standing``:
+        re-estimate its statistics first; the end of the run has just done so)."""
+        if standing:
+            trainer.standing_stats(batch_size=stats_batch)
         g = trainer.eval_model()
         real = real_clips(dataset, n_quality)
         if cond_frames is not None:
@@ -738,7 +736,7 @@ def single_run(
             clock.lap("sampling", t0)
             t0 = time.perf_counter()
             metrics = evaluate(getattr(args, "i3d_weights", None), real[:n_eval], fake[:n_eval], trainer.device)
-            quality = quality_summary(quality_start, quality_now(), out / "summary.json") if builtin else None
+            quality = quality_summary(quality_start, quality_now(standing=False), out / "summary.json") if builtin else None
             clock.lap("metrics", t0)
             trainer.logger.videos("samples", fake[:num_samples], result["step"])  # TensorBoard, unless turned off
             summary = {

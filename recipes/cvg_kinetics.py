@@ -70,23 +70,14 @@ PRESETS: dict[str, CascadePreset] = {
         steps=(250, 40), ema_start=None, ema_decay=0.9, passes=8, stats_batch=8, synthetic_clips=192,
         num_samples=4, log_every=25, checkpoint_every=50, long_frames=64, quality_samples=48,
     ),
-    # A CPU configuration that learns MovingShapes in minutes (benchmarks/quality/learning_curves.py): the tiny
-    # structure at width 8, batch 8, more clips and iterations.
-    "learn": CascadePreset(
-        levels=(
-            LevelSpec(CascadeFirstLevelConfig(ch=8, multipliers=(4, 4, 2), frames=8, base_size=4, z_dim=32,
-                                              class_dim=16),
-                      DiscriminatorConfig("dvd_gan", ch=8, multipliers=(1, 2), k=4)),
-            LevelSpec(UpsamplingGeneratorConfig(ch=8, multipliers=(4, 4, 2, 1), low_size=8, factor_s=4, factor_t=2,
-                                                frames_in=2, z_dim=32, class_dim=16),
-                      DiscriminatorConfig("cascade_level", ch=8, multipliers=(1, 2, 2), k=2, factor_t=2, factor_s=4),
-                      factors=(2, 4), window=2),
-        ),
-        frames=16, stride=1, resolution=32, num_classes=6, lr_g=2e-4, lr_d=4e-4, batch=8, effective_batch=None,
-        steps=(1000, 600), ema_start=None, ema_decay=0.999, passes=8, stats_batch=16, synthetic_clips=1536,
-        num_samples=8, log_every=50, checkpoint_every=200, long_frames=64,
-    ),
 }
+
+# A CPU configuration that learns MovingShapes (benchmarks/quality/learning_curves.py): the main job's models
+# with more clips and iterations.
+PRESETS["learn"] = dataclasses.replace(
+    PRESETS["tiny"], steps=(1000, 600), ema_decay=0.999, stats_batch=16, synthetic_clips=1536, num_samples=8,
+    log_every=50, checkpoint_every=200, quality_samples=64,
+)
 
 # HVG section 5.2: level 1 24/32x32 at temporal subsampling 8, level 2 (f_t 2, f_s 4) 6 -> 12 frames of
 # 128x128 at subsampling 4; 48/128x128 unrolled. Only the clips' stride differs from the CVG setup.

@@ -44,6 +44,7 @@ from torch import nn
 
 from .frechet import CovarianceEstimator, GaussianStats
 from .i3d import file_sha256
+from .video import _batches
 
 __all__ = [
     "ShapesNet",
@@ -140,14 +141,6 @@ def load_shapes_net(path: str | Path | None = None, *, device: str | torch.devic
         raise ValueError(f"ShapesNet weights {p}: missing {sorted(missing)}, unexpected {sorted(unexpected)}")
     net.weights_path, net.weights_sha256 = str(p), file_sha256(p)
     return net.to(device).eval().requires_grad_(False)
-
-
-def _batches(videos: torch.Tensor | Iterable[torch.Tensor], batch_size: int) -> Iterable[torch.Tensor]:
-    if isinstance(videos, torch.Tensor):
-        if videos.dim() != 5:
-            raise ValueError(f"videos: expected (N, 3, T, H, W), got shape {tuple(videos.shape)}")
-        return torch.split(videos, batch_size)
-    return videos
 
 
 @torch.no_grad()
