@@ -1,6 +1,6 @@
 """Training iteration at paper structure: ms, TFLOP/s, MFU, peak memory and aten ops per iteration.
 
-Three cases, each at the paper's structure (resolution, frames, number of blocks,
+Five cases, each at the paper's structure (resolution, frames, number of blocks,
 D decomposition) and a width set by ``--ch`` (paper width on a GPU, reduced on a
 CPU, where the op count still means what it means at full width):
 
@@ -12,6 +12,19 @@ CPU, where the op count still means what it means at full width):
 * ``sample``: two 48-frame 64x64 DVD-GAN videos from G in eval mode (no grad).
 * ``unroll``: forward + backward of a recurrent unit over T = 12 steps at
   32x32 (ConvGRU, TSRU-p, K-TrajGRU; the paper shape is B = 16, C = 64).
+* ``trivd_fp``: one TrIVD-GAN-FP iteration on Kinetics (appendices A, E.1-E.2;
+  ``recipes/trivd_gan_fp_kinetics.py`` ``paper_preset``): 11 frames of 64x64
+  predicted from 5, G of three TSRU-p stages from 8x8 whose states come from a
+  context encoder (a copy of the spatial D trunk), D = dF + crV + dV with the
+  mixed projection head, orthogonal penalty on G, EMA of G updated (the
+  iteration as it runs after step 20k). Paper width ``--ch 48`` (G, D and
+  encoder alike), batch 8 per device.
+* ``cvg_level2``: one iteration of CVG Kinetics level 2 (CVG sections 3-4,
+  SSW-GAN appendix B.2; ``recipes/cvg_kinetics.py`` ``PRESETS["paper"]``): a
+  frozen level 1 samples 24 frames of 32x32, a random window of 6 of them is
+  upsampled to 12 frames of 128x128 and scored by D_S + D_T + the matching
+  discriminator against the same window of a real 48-frame 128x128 clip. Paper
+  width ``--ch 128`` (G of both levels) with D ``ch`` 96, batch 8 per device.
 
 "aten ops" are the operators dispatched to ATen during one call (forward,
 backward, optimiser and bookkeeping), counted with a ``TorchDispatchMode`` after
@@ -22,6 +35,8 @@ width or the batch.
     python benchmarks/bench_train_iteration.py                       # CPU, ch 8, batch 2
     python benchmarks/bench_train_iteration.py --json benchmarks/results/train_iteration-cpu.json
     python benchmarks/bench_train_iteration.py --device cuda --ch 64 --d-ch 128 --batch 16 --amp bf16 --channels-last
+    python benchmarks/bench_train_iteration.py --case trivd_fp --device cuda --ch 48 --batch 8 --amp bf16
+    python benchmarks/bench_train_iteration.py --case cvg_level2 --device cuda --ch 128 --d-ch 96 --batch 8 --amp bf16
 
 ``--ops-only`` skips the timing (the op count takes one iteration).
 """
@@ -30,20 +45,27 @@ from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import json
 import platform
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "recipes"))  # the recipes' own builders
 
 import torch  # noqa: E402
 from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402
 
+import cvg_kinetics  # noqa: E402
+import trivd_gan_fp_kinetics  # noqa: E402
+from _common import PredictionTrainer  # noqa: E402
 from _measure import PeakMemory, count_flops, mfu_info, sync  # noqa: E402
+from vidgan_blocks.cascade import Cascade, Level, LevelOptim  # noqa: E402
 from vidgan_blocks.discriminators import DiscriminatorConfig  # noqa: E402
 from vidgan_blocks.generators import build_generator, dvd_gan_config  # noqa: E402
 from vidgan_blocks.ops import channels_last  # noqa: E402
@@ -110,6 +132,87 @@ def build_train(args) -> tuple[callable, dict]:
     return tr.train_step, info
 
 
+def _trainer_config(args: argparse.Namespace, **fields: object) -> TrainerConfig:
+    """One micro-batch of ``args.batch`` per step, nothing written, the speed options of ``args``."""
+    return TrainerConfig(batch_size=args.batch, max_steps=10**9, progress=False, tensorboard=False, log_every=0,
+                         n_dis=2, out_dir=None, amp=args.amp, channels_last=args.channels_last, compile=args.compile,
+                         **fields)
+
+
+def _params(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def build_trivd_fp(args: argparse.Namespace) -> tuple[Callable[[], None], dict]:
+    """One TrIVD-GAN-FP training iteration (TrIVD-GAN-FP appendices A, E.1-E.2) at width ``args.ch``.
+
+    G, D and the optimiser settings come from ``paper_preset`` of
+    ``recipes/trivd_gan_fp_kinetics.py`` with ``args.ch`` as G's multiplier and
+    ``args.d_ch`` (default ``args.ch``) as D's and the context encoder's, and the
+    trainer is the recipe's :class:`PredictionTrainer`: 5 conditioning frames, 11
+    predicted ones at 64x64, dF + crV + dV without labels, mixed projection,
+    orthogonal penalty 1e-4, lr G 1e-4 / D 5e-4, two D steps per G step. The EMA
+    of G starts at once, so the iteration is the one that runs from step 20k on
+    (EMA update included). One micro-batch per step: the paper's batch of 512 is
+    reached by accumulation and ranks, which repeat this work.
+    """
+    torch.manual_seed(0)
+    P = trivd_gan_fp_kinetics.paper_preset(args.ch, d_ch=args.d_ch)
+    g = build_generator(P.g)
+    d = P.d.build()
+    clips = RandomClips(4 * args.batch, P.g.cond_frames + P.g.frames, P.resolution, 1)  # the single dummy class 0
+    cfg = _trainer_config(args, lr_g=P.lr_g, lr_d=P.lr_d, ortho_reg=P.ortho_reg)
+    tr = PredictionTrainer(g, d, clips, cfg, device=args.device, ema_decay=P.ema_decay, ema_start=0,
+                           standing_passes=P.passes, cond_frames=P.g.cond_frames,
+                           d_labels=P.d.num_classes is not None)
+    info = {"case": "trivd_fp", "model": f"trivd_gan_fp_{P.resolution}x{P.resolution}_{P.g.cond_frames}to{P.g.frames}f",
+            "decomposition": P.d.decomposition, "g_params": _params(g), "d_params": _params(d)}
+    return tr.train_step, info
+
+
+def build_cvg_level2(args: argparse.Namespace) -> tuple[Callable[[], None], dict]:
+    """One windowed training iteration of CVG Kinetics level 2 (CVG sections 3-4, SSW-GAN appendix B.2).
+
+    The two levels of ``PRESETS["paper"]`` in ``recipes/cvg_kinetics.py``, built
+    as the recipe's ``cascade_main`` builds them, with ``args.ch`` as the G width
+    of both levels (paper 128) and ``args.d_ch`` (default ``args.ch``) as level 2's
+    D width (paper 96). Level 1 (24 frames of 32x32) is frozen untrained: only
+    its cost matters here (one training-mode pass gives its per-step batch-norm
+    statistics, which :meth:`Cascade.train_level` re-estimates). The trainer is :meth:`Cascade.make_trainer`'s
+    :class:`~vidgan_blocks.cascade.UpsamplingLevelTrainer`: every D and G step
+    samples level 1 (eval, no grad), takes a random window of 6 of its frames and
+    upsamples it to 12 frames of 128x128; D = D_S (k = 8) + D_T + the matching
+    discriminator (f_t 2, f_s 4, bilinear) sees that pair against the same window
+    of a real 48-frame 128x128 clip and its 24-frame 32x32 view. Level 1's D is
+    not built: it takes no part in level 2's iteration.
+    """
+    torch.manual_seed(0)
+    P = cvg_kinetics.PRESETS["paper"]
+    low, top = P.levels
+    d_cfg = dataclasses.replace(top.d, ch=args.d_ch or args.ch, num_classes=args.classes)
+    optim = LevelOptim(lr_g=P.lr_g, lr_d=P.lr_d, n_dis=2)
+    g1 = build_generator(dataclasses.replace(low.g, ch=args.ch, num_classes=args.classes))
+    g2 = build_generator(dataclasses.replace(top.g, ch=args.ch, num_classes=args.classes))
+    d = d_cfg.build()
+    cascade = Cascade([Level(g1, None, optim=optim),
+                       Level(g2, d, factors=top.view_factors(), window=top.window, optim=optim,
+                             discriminator_config=d_cfg)])
+    g1.to(args.device)
+    with torch.no_grad():  # per-step batch-norm statistics at level 1's 24 frames, as standing statistics give
+        g1(torch.randn(args.batch, g1.z_dim, device=args.device),
+           torch.randint(args.classes, (args.batch,), device=args.device))
+    sampler = cascade[1].freeze(g1)
+    if args.channels_last:
+        channels_last(sampler)  # as the frozen copy of a level-1 trainer's G would be
+    clips = RandomClips(4 * args.batch, P.frames, P.resolution, args.classes)
+    tr = cascade.make_trainer(2, clips, _trainer_config(args), device=args.device)
+    info = {"case": "cvg_level2",
+            "model": f"cvg_kinetics_level2_{top.window}to{top.window * top.factors[0]}f_{P.resolution}x{P.resolution}",
+            "decomposition": d_cfg.decomposition, "g_params": _params(g2), "d_params": _params(d),
+            "lower_g_params": _params(g1)}
+    return tr.train_step, info
+
+
 def build_sample(args) -> tuple[callable, dict]:
     torch.manual_seed(0)
     g = build_generator(dvd_gan_config(64, 48, num_classes=args.classes, ch=args.ch)).to(args.device)
@@ -153,7 +256,8 @@ def _autocast(args):
     return torch.autocast(args.device.type, dtype=torch.bfloat16 if args.amp == "bf16" else torch.float16)
 
 
-BUILDERS = {"train": build_train, "sample": build_sample, "unroll": build_unroll}
+BUILDERS = {"train": build_train, "sample": build_sample, "unroll": build_unroll, "trivd_fp": build_trivd_fp,
+            "cvg_level2": build_cvg_level2}
 
 
 def measure(args) -> dict:
@@ -201,8 +305,10 @@ def cuda_kernels(run) -> int:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--case", choices=sorted(BUILDERS), nargs="+", default=["train"])
-    p.add_argument("--ch", type=int, default=8, help="G width (DVD-GAN paper: 64 at 128x128); unit channels for unroll")
-    p.add_argument("--d-ch", type=int, default=None, help="D width (paper: 128); default --ch")
+    p.add_argument("--ch", type=int, default=8, help="G width (paper: DVD-GAN 64 at 128x128, TrIVD-GAN-FP 48, "
+                   "CVG level 2 128); unit channels for unroll")
+    p.add_argument("--d-ch", type=int, default=None,
+                   help="D width (paper: DVD-GAN 128, TrIVD-GAN-FP 48, CVG level 2 96); default --ch")
     p.add_argument("--batch", type=int, default=2)
     p.add_argument("--classes", type=int, default=600)
     p.add_argument("--unit", choices=sorted(UNITS), nargs="+", default=sorted(UNITS), help="units for --case unroll")
