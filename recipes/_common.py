@@ -112,6 +112,10 @@ def base_parser(description: str, presets: Mapping[str, Any], default: str = "ti
     p.add_argument("--compile", action="store_true", help="wrap the G and D forwards in torch.compile")
     p.add_argument("--channels-last", action="store_true",
                    help="channels-last weights and activations (faster convolutions on tensor-core GPUs)")
+    p.add_argument("--augment", default="", metavar="POLICY",
+                   help="differentiable augmentation of D's real and fake inputs, the same for every frame of a "
+                        "clip: a comma-separated subset of color,translation,cutout (default: off; for small "
+                        "datasets, docs/quality.md)")
     return p
 
 
@@ -144,7 +148,8 @@ def trainer_config(P: RunPreset, args: argparse.Namespace, ctx: DistributedConte
         out_dir=str(out), resume="never" if args.fresh else "latest", log_every=P.log_every,
         checkpoint_every=P.checkpoint_every, num_workers=args.workers, progress=ctx.is_main,
         tensorboard=not getattr(args, "no_tensorboard", False),
-        amp=args.amp, compile=args.compile, channels_last=args.channels_last, **fields,
+        amp=args.amp, compile=args.compile, channels_last=args.channels_last,
+        augment=getattr(args, "augment", ""), **fields,
     )
 
 

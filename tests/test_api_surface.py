@@ -29,7 +29,7 @@ EXPECTED = {
     # training
     "CheckpointError", "CheckpointInfo", "CheckpointManager", "DistributedContext", "EMAMixin",
     "FrameConditionalMixin", "GANTrainer", "InfiniteRankSampler", "MetricLogger", "StandingStatsMixin",
-    "StatsCollector", "TrainerConfig", "WindowedTrainingMixin", "all_reduce_flag", "average_gradients",
+    "StatsCollector", "TrainerConfig", "VideoAugment", "WindowedTrainingMixin", "all_reduce_flag", "average_gradients",
     "broadcast_module", "capture_rng_state", "check_replicas_identical", "context_of", "enable_cross_replica_bn",
     "init_distributed", "is_checkpoint", "load_checkpoint", "report", "restore_rng_state", "save_checkpoint",
     "standing_stats", "truncated_normal",

@@ -1,5 +1,6 @@
 """Training engine: the GAN trainer, its mixins, checkpoints, distributed helpers and logging."""
 
+from .augment import AUGMENT_POLICIES, VideoAugment
 from .checkpoint import (
     CheckpointError,
     CheckpointInfo,
@@ -25,6 +26,7 @@ from .stats import StatsCollector, report
 from .trainer import GANTrainer, TrainerConfig, context_of, truncated_normal
 
 __all__ = [
+    "AUGMENT_POLICIES",
     "CheckpointError",
     "CheckpointInfo",
     "CheckpointManager",
@@ -37,6 +39,7 @@ __all__ = [
     "StandingStatsMixin",
     "StatsCollector",
     "TrainerConfig",
+    "VideoAugment",
     "WindowedTrainingMixin",
     "all_reduce_flag",
     "average_gradients",

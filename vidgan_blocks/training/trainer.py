@@ -53,6 +53,7 @@ from ..layers.spectral import spectral_norm_cache
 from ..losses.hinge import d_hinge_loss, g_hinge_loss
 from ..losses.regularization import orthogonal_regularization
 from ..ops.memory_format import channels_last
+from .augment import VideoAugment, parse_policy
 from .checkpoint import CheckpointError, CheckpointManager
 from .distributed import (
     DistributedContext,
@@ -130,6 +131,12 @@ class TrainerConfig:
             accumulation micro-batch). ``"flat"``: after the backward passes, one blocking
             ``all_reduce`` of a flat float32 copy of all gradients (:func:`average_gradients`);
             the same update, kept for models whose backward DDP cannot follow.
+        augment: differentiable augmentation of everything D scores, real and fake, in
+            the D and the G steps (:class:`~vidgan_blocks.training.augment.VideoAugment`):
+            a comma-separated subset of ``"color,translation,cutout"``, the same
+            transform for every frame of a clip and for its context tensors
+            (``low_res``, ``cond_frames``); ``""`` (default) is off. Draws come from
+            the noise stream, so resume stays exact. For small datasets.
         out_dir: checkpoints (``out_dir/checkpoints``) and logs; ``None``: nothing written.
         checkpoint_every: save every this many iterations (0: only at the end and on signals).
         keep_last: checkpoints kept (>= 2), plus the best by ``eval_fn``'s ``best_metric``.
@@ -168,6 +175,7 @@ class TrainerConfig:
     sn_cache: bool = True
     joint_d: bool = True
     grad_sync: Literal["ddp", "flat"] = "ddp"
+    augment: str = ""
     out_dir: str | None = None
     checkpoint_every: int = 0
     keep_last: int = 2
@@ -200,6 +208,9 @@ class TrainerConfig:
             raise TypeError(f"progress_label: expected a str, got {type(self.progress_label).__name__}")
         if self.amp not in ("none", "bf16", "fp16"):
             raise ValueError(f"amp: expected 'none', 'bf16' or 'fp16', got {self.amp!r}")
+        if not isinstance(self.augment, str):
+            raise TypeError(f"augment: expected a comma-separated str of transforms, got {type(self.augment).__name__}")
+        parse_policy(self.augment)  # unknown names fail here, not at the first D call
         if self.grad_sync not in ("ddp", "flat"):
             raise ValueError(f"grad_sync: expected 'ddp' or 'flat', got {self.grad_sync!r}")
         if self.best_mode not in ("max", "min"):
@@ -472,6 +483,7 @@ class GANTrainer:
         self._d_frozen = False
         self._joint_plan = _joint_plan(self.D) if config.joint_d else None
 
+        self.augment = VideoAugment(config.augment) if config.augment else None
         self.noise = torch.Generator(device=self.device)
         self.noise.manual_seed(self._rank_seed(config.seed, self.ctx.rank))
         self.sampler = InfiniteRankSampler(
@@ -624,6 +636,8 @@ class GANTrainer:
     def discriminate(self, view: View) -> Any:
         """D's outputs for a view: ``D(video, label, **context)``."""
         d = self.D_fwd_frozen if self._d_frozen and self.D_fwd_frozen is not None else self.D_fwd
+        if self.augment is not None:
+            view = self.augment(view, generator=self.noise)
         return d(view["video"], view.get("label"), **context_of(view))
 
     def discriminate_pair(self, real: View, fake: View) -> tuple[Any, Any]:
