@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 QUALITY = ROOT / "benchmarks" / "quality"
@@ -82,3 +83,18 @@ def test_plot_writes_a_png(tmp_path):
     from PIL import Image
 
     assert Image.open(path).size == (720, 440)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("probe", ["d", "g"])
+def test_motion_probe_micro_run(probe):
+    out = _script("motion_probe.py", "--probe", probe, "--micro")
+    entry = json.loads(out[out.index("micro ") + 6:])
+    assert entry["steps"] == 2 and entry["command"].endswith(f"--probe {probe}")
+
+
+def test_motion_is_zero_for_a_still_video_and_grows_with_change(lc):
+    still = torch.rand(2, 3, 1, 8, 8).expand(-1, -1, 6, -1, -1)
+    assert lc.motion(still) == 0
+    moving = still + torch.linspace(0, 1, 6).view(1, 1, 6, 1, 1)
+    assert lc.motion(moving) > lc.motion(still + 0.1 * torch.linspace(0, 1, 6).view(1, 1, 6, 1, 1)) > 0

@@ -62,6 +62,8 @@ def command_line(family: str, args: argparse.Namespace) -> str:
         parts.append(f"--steps {args.steps}")
     if args.seed:
         parts.append(f"--seed {args.seed}")
+    if args.augment:
+        parts.append(f"--augment {args.augment}")
     return " ".join(parts)
 
 
@@ -98,14 +100,26 @@ class Curve:
     name: str
     points: list[dict[str, float]] = dataclasses.field(default_factory=list)
 
-    def add(self, step: int, seconds: float, fvd: float, acc: float | None) -> None:
+    def add(self, step: int, seconds: float, fvd: float, acc: float | None, fake: torch.Tensor | None = None) -> None:
         p = {"step": step, "seconds": round(seconds, 1), "cpu_seconds": round(time.process_time() - CPU0, 1),
              "fvd_ms": round(fvd, 4)}
+        if fake is not None:
+            p["motion"] = round(motion(fake), 4)
         if acc is not None:
             p["class_accuracy"] = round(acc, 4)
         self.points.append(p)
         extra = f"  class accuracy {acc:.3f}" if acc is not None else ""
         print(f"[{self.name}] step {step:5d}  {seconds / 60:5.1f} min  FVD-MS {fvd:8.3f}{extra}", flush=True)
+
+
+def motion(videos: torch.Tensor) -> float:
+    """Mean over pixels and channels of the standard deviation over time: 0 for a still video.
+
+    MovingShapes clips score about 0.1; a generator that has not learnt motion yet
+    gives near-still videos (FVD-MS reads them as far from the data: a real first
+    frame repeated scores 33).
+    """
+    return float(videos.float().std(dim=2).mean())
 
 
 def score(net, real_feats, fake: torch.Tensor, labels: torch.Tensor | None,
@@ -116,6 +130,7 @@ def score(net, real_feats, fake: torch.Tensor, labels: torch.Tensor | None,
 
 
 MICRO = False  # smoke runs write no files
+IMAGE_PREFIX = ""  # "augment_" for runs with --augment
 CPU0 = time.process_time()  # process CPU time at start: wall time on a busy machine overstates the cost
 
 
@@ -155,7 +170,7 @@ def run_video(family: str, P: Any, args: argparse.Namespace, net) -> dict[str, A
         gen = torch.Generator().manual_seed(args.seed + 123)
         fake = torch.cat([tr.sample(len(c), labels=c, generator=gen) for c in labels.split(64)])
         fvd, acc = score(net, real_feats, fake, labels)
-        curve.add(tr.step, time.perf_counter() - t0, fvd, acc)
+        curve.add(tr.step, time.perf_counter() - t0, fvd, acc, fake)
         return fvd, acc, fake
 
     evaluate()
@@ -163,8 +178,8 @@ def run_video(family: str, P: Any, args: argparse.Namespace, net) -> dict[str, A
     fvd, acc, fake = curve.points[-1]["fvd_ms"], curve.points[-1].get("class_accuracy"), evaluate()[2]
     curve.points.pop()  # evaluate() above only re-drew the samples of the last point
     floor = fvd_ms(real_feats, shapes_features(real.videos()[args.eval_samples:], net))
-    save_png(fake, IMAGES / f"learning_{family}.png")
-    return _entry(curve, floor, time.perf_counter() - t0, steps, acc)
+    save_png(fake, IMAGES / f"{IMAGE_PREFIX}learning_{family}.png")
+    return _entry(curve, floor, time.perf_counter() - t0, steps, acc, motion(real.videos(args.eval_samples)))
 
 
 def run_prediction(family: str, P: Any, args: argparse.Namespace, net) -> dict[str, Any]:
@@ -201,7 +216,7 @@ def run_prediction(family: str, P: Any, args: argparse.Namespace, net) -> dict[s
         g.train(was)
         fake = torch.cat(outs)
         fvd, _ = score(net, real_feats, fake, None)
-        curve.add(tr.step, time.perf_counter() - t0, fvd, None)
+        curve.add(tr.step, time.perf_counter() - t0, fvd, None, fake[:, :, cond:])
         return fvd, None, fake
 
     evaluate()
@@ -210,8 +225,8 @@ def run_prediction(family: str, P: Any, args: argparse.Namespace, net) -> dict[s
     curve.points.pop()
     floor = fvd_ms(real_feats, shapes_features(real.videos()[args.eval_samples:], net))
     pair = torch.stack([clips[:4], fake[:4]], 1).flatten(0, 1)  # real row above each prediction
-    save_png(pair, IMAGES / f"learning_{family}.png", rows=8)
-    return _entry(curve, floor, time.perf_counter() - t0, steps, None)
+    save_png(pair, IMAGES / f"{IMAGE_PREFIX}learning_{family}.png", rows=8)
+    return _entry(curve, floor, time.perf_counter() - t0, steps, None, motion(clips[:, :, cond:]))
 
 
 def run_cascade(family: str, P: Any, args: argparse.Namespace, net) -> dict[str, Any]:
@@ -266,7 +281,7 @@ def run_cascade(family: str, P: Any, args: argparse.Namespace, net) -> dict[str,
                                     stats_batch=P.stats_batch, levels=l)
             # level 1 sees every f_t-th frame: its sprites move faster per frame, so only the pattern is scored
             fvd, acc = score(net, ref_feats, fake, labels, patterns_only=l < len(levels))
-            curve.add(tr.step, time.perf_counter() - t0, fvd, acc)
+            curve.add(tr.step, time.perf_counter() - t0, fvd, acc, fake)
             return fvd, acc, fake
 
         evaluate()
@@ -278,11 +293,11 @@ def run_cascade(family: str, P: Any, args: argparse.Namespace, net) -> dict[str,
         finally:
             tr.close()
         per_level[f"level{l}"] = _entry(curve, floor, time.perf_counter() - t0, steps[l - 1], curve.points[-1].get(
-            "class_accuracy"))
-        save_png(fake, IMAGES / f"learning_{family}_level{l}.png")
+            "class_accuracy"), motion(ref))
+        save_png(fake, IMAGES / f"{IMAGE_PREFIX}learning_{family}_level{l}.png")
         if l == len(levels):
             top_start, top_end = curve.points[0], curve.points[-1]
-    if not args.micro:  # reused by md_grounding.py (level 1) and unrolling.py (the whole cascade)
+    if not args.micro and not args.augment:  # reused by md_grounding.py (level 1) and unrolling.py (the whole cascade)
         cascade.save(args.runs / family)
     top = per_level[f"level{len(levels)}"]
     out = dict(top)
@@ -317,7 +332,7 @@ def _config(P: Any, args: argparse.Namespace, steps: int, **fields: Any):
     from vidgan_blocks.training import TrainerConfig
 
     return TrainerConfig(batch_size=P.batch, max_steps=steps, seed=args.seed, lr_g=P.lr_g, lr_d=P.lr_d,
-                         log_every=0, progress=False, tensorboard=False, out_dir=None, **fields)
+                         log_every=0, progress=False, tensorboard=False, out_dir=None, augment=args.augment, **fields)
 
 
 def _train(tr, steps: int, every: int | None, evaluate) -> None:
@@ -329,13 +344,14 @@ def _train(tr, steps: int, every: int | None, evaluate) -> None:
             evaluate()
 
 
-def _entry(curve: Curve, floor: float, seconds: float, steps: int, acc: float | None) -> dict[str, Any]:
+def _entry(curve: Curve, floor: float, seconds: float, steps: int, acc: float | None,
+           real_motion: float) -> dict[str, Any]:
     start, end = curve.points[0]["fvd_ms"], curve.points[-1]["fvd_ms"]
     return {
         "fvd_start": start, "fvd_end": end, "ratio": round(end / start, 4) if start else None,
         "class_accuracy": acc, "steps": steps, "minutes": round(seconds / 60, 2),
         "cpu_minutes": round((curve.points[-1]["cpu_seconds"] - curve.points[0]["cpu_seconds"]) / 60, 2),
-        "real_vs_real": round(floor, 4), "curve": curve.points,
+        "real_vs_real": round(floor, 4), "real_motion": round(real_motion, 4), "curve": curve.points,
     }
 
 
@@ -379,7 +395,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=Path, default=ROOT / "runs" / "quality",
                     help="where trained cascades are saved for the other experiments (default runs/quality)")
     ap.add_argument("--shapes-net", type=Path, default=None, help="ShapesNet weights (default: the shipped ones)")
+    ap.add_argument("--augment", default="", metavar="POLICY",
+                    help="train with differentiable augmentation (TrainerConfig.augment, e.g. color,translation,cutout);"
+                         " results then go to benchmarks/results/quality/augment/ and docs/images/augment_*.png")
     args = ap.parse_args(argv)
+    if args.augment and args.out == RESULTS / "learning_curves.json":
+        args.out = RESULTS / "augment" / "learning_curves.json"
+    global IMAGE_PREFIX
+    IMAGE_PREFIX = "augment_" if args.augment else ""
     torch.set_num_threads(args.threads)
     global MICRO
     MICRO = args.micro
