@@ -948,7 +948,7 @@ def cascade_main(argv: Any, presets: Mapping[str, CascadePreset], *, recipe: str
     if (out / "cascade.json").exists():  # levels finished earlier (resume, or --levels 2 after --levels 1)
         done = Cascade.load(out, device=ctx.device)
         for mine, theirs in zip(cascade, done):
-            if theirs._sampler is not None:
+            if theirs.frozen:
                 mine.freeze(theirs.sampler)
 
     # FVD-MS on the built-in data: the untrained cascade first (a fresh run), the trained one at the end
@@ -956,7 +956,7 @@ def cascade_main(argv: Any, presets: Mapping[str, CascadePreset], *, recipe: str
     n_quality = P.quality_samples
     quality_classes = None if num_classes is None else torch.arange(n_quality) % num_classes
     quality_start = None
-    if builtin and ctx.is_main and all(lv._sampler is None for lv in cascade):
+    if builtin and ctx.is_main and not any(lv.frozen for lv in cascade):
         t0 = time.perf_counter()
         for lv in cascade:
             lv.freeze()
@@ -966,7 +966,7 @@ def cascade_main(argv: Any, presets: Mapping[str, CascadePreset], *, recipe: str
             quality_start = cascade_quality(cascade, real_clips(dataset, n_quality), fresh, quality_classes)
         finally:
             for lv in cascade:
-                lv._sampler = None
+                lv.unfreeze()
         clock.lap("quality_start", t0)
     ctx.barrier()
 
@@ -981,7 +981,7 @@ def cascade_main(argv: Any, presets: Mapping[str, CascadePreset], *, recipe: str
         clock.lap(f"train_level{l}", t0)
 
     summary = None
-    if ctx.is_main and all(lv._sampler is not None for lv in cascade):
+    if ctx.is_main and all(lv.frozen for lv in cascade):
         t0 = time.perf_counter()
         samples, grids = out / "samples", out / "grids"
         n_eval = args.eval_samples or P.num_samples

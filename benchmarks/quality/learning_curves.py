@@ -318,7 +318,7 @@ def untrained_cascade_fvd(cascade, P: Any, args: argparse.Namespace, net, clips:
         fake = cascade.generate(len(labels), labels, seed=args.seed + 123, passes=P.passes, stats_batch=P.stats_batch)
     finally:
         for lv in cascade:
-            lv._sampler = None
+            lv.unfreeze()
     ref = shapes_features(cascade.view(clips[: len(labels)], len(cascade)), net)
     value = fvd_ms(ref, shapes_features(fake, net))
     print(f"[untrained cascade] FVD-MS {value:8.3f}", flush=True)

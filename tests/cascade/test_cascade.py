@@ -331,8 +331,11 @@ def test_freeze_copies_with_local_statistics():
     norms = [m for m in level.generator.modules() if isinstance(m, FrameBatchNorm)]
     for m in norms:
         m.cross_replica = True  # as set by a multi-rank trainer
+    assert not level.frozen and level.sampler is level.generator
     frozen = level.freeze()
-    assert level.sampler is frozen and not frozen.training
+    assert level.frozen and level.sampler is frozen and not frozen.training
     assert all(m.cross_replica for m in norms)
     assert not any(m.cross_replica for m in frozen.modules() if isinstance(m, FrameBatchNorm))
     assert not any(p.requires_grad for p in frozen.parameters())
+    level.unfreeze()
+    assert not level.frozen and level.sampler is level.generator

@@ -653,7 +653,7 @@ class Cascade:
 
     def _check_lower_trained(self, l: int) -> None:
         for j, lower in enumerate(self.levels[: l - 1], start=1):
-            if lower._sampler is None:
+            if not lower.frozen:
                 raise RuntimeError(f"level {l} is trained after level {j}: train or load level {j} first")
 
     def make_trainer(
@@ -785,7 +785,7 @@ class Cascade:
         chosen = range(1, len(self.levels) + 1) if levels is None else levels
         for l in chosen:
             lv = self[l]
-            if lv._sampler is None:
+            if not lv.frozen:
                 continue
             d = root / str(lv.name)
             d.mkdir(parents=True, exist_ok=True)

@@ -148,6 +148,15 @@ class Level:
         self._sampler: nn.Module | None = None
 
     @property
+    def frozen(self) -> bool:
+        """Whether :meth:`freeze` has set a frozen sampling copy (after training or loading)."""
+        return self._sampler is not None
+
+    def unfreeze(self) -> None:
+        """Drop the frozen copy: :attr:`sampler` is the generator itself again, as before training."""
+        self._sampler = None
+
+    @property
     def sampler(self) -> nn.Module:
         """The generator used to sample this level (frozen copy after training, else the generator)."""
         return self._sampler if self._sampler is not None else self.generator
