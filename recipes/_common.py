@@ -104,7 +104,8 @@ def base_parser(description: str, presets: Mapping[str, Any], default: str = "ti
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the weights, data order, synthetic data and samples")
     p.add_argument("--threads", type=int, default=None,
-                   help="CPU threads for torch (default 1 on CPU: small models gain nothing from more on a busy machine)")
+                   help="CPU threads for torch (default on CPU: this machine's cores, divided among torchrun's local "
+                        "processes; $OMP_NUM_THREADS when set)")
     p.add_argument("--fresh", action="store_true", help="do not resume from checkpoints in --out")
     p.add_argument("--workers", type=int, default=0, help="data-loader worker processes")
     p.add_argument("--amp", choices=("none", "bf16", "fp16"), default="none",
@@ -160,12 +161,24 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def cpu_threads() -> int:
+    """CPU cores this process may use, shared among the processes torchrun started on this machine."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1)
+    return max(1, cores // max(1, local))
+
+
 def set_threads(threads: int | None, device: torch.device) -> None:
-    """Fix torch's intra-op thread count (default 1 on CPU, unchanged on GPU)."""
+    """Fix torch's intra-op thread count: ``threads``, or on CPU by default :func:`cpu_threads`
+    (the main job runs 1.3x faster on 2 threads than on 1 on an idle 2-core machine); unchanged on
+    GPU and when ``OMP_NUM_THREADS`` is set."""
     if threads is not None:
         torch.set_num_threads(max(1, threads))
     elif device.type == "cpu" and "OMP_NUM_THREADS" not in os.environ:
-        torch.set_num_threads(1)
+        torch.set_num_threads(cpu_threads())
 
 
 def parse_steps(text: str | None, levels: int) -> list[int] | None:

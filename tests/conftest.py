@@ -30,6 +30,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 # with two threads each oversubscribe a 2-core machine, which made small kernels
 # many times slower (tests may still change it locally and must restore it).
 torch.set_num_threads(1)
+os.environ["OMP_NUM_THREADS"] = "1"  # recipes run in-process keep it (recipes/_common.set_threads)
 
 _DEVICE = pytest.StashKey[torch.device]()
 
