@@ -166,6 +166,11 @@ MODULES: dict[str, tuple[Callable[[], nn.Module], Callable[[], tuple[tuple, dict
     ),
     "MultiDiscriminator": (disc("dvd_gan"), lambda: ((video(), labels()), {})),
     "I3D": (lambda: vb.I3D(num_classes=5, width=0.125).eval(), lambda: ((video(t=8, s=32),), {})),
+    # training
+    "VideoAugment": (
+        lambda: vb.VideoAugment("color,translation,cutout"),
+        lambda: (({"video": video(), "low_res": video(t=T // 2, s=S // 2), "label": labels()},), {}),
+    ),
 }
 
 
