@@ -905,6 +905,23 @@ def without_matching(P: CascadePreset) -> CascadePreset:
     return dataclasses.replace(P, levels=levels)
 
 
+def build_cascade(P: CascadePreset, num_classes: int | None) -> Any:
+    """The untrained :class:`~vidgan_blocks.cascade.Cascade` of a preset for ``num_classes`` classes
+    (``None``: unconditional), every level with the preset's learning rates and two D steps."""
+    from vidgan_blocks.cascade import Cascade, Level, LevelOptim
+    from vidgan_blocks.generators import build_generator
+
+    optim = LevelOptim(lr_g=P.lr_g, lr_d=P.lr_d, n_dis=2)
+    levels = []
+    for i, spec in enumerate(P.levels):
+        g_cfg = dataclasses.replace(spec.g, num_classes=num_classes)
+        d_cfg = dataclasses.replace(spec.d, num_classes=num_classes)
+        # factors of level l make level l-1's view from level l's: stored on the upper level
+        levels.append(Level(build_generator(g_cfg), d_cfg.build(), factors=spec.view_factors() if i else None,
+                            window=spec.window, optim=optim, discriminator_config=d_cfg))
+    return Cascade(levels)
+
+
 def cascade_main(argv: Any, presets: Mapping[str, CascadePreset], *, recipe: str, description: str,
                  matching_flag: bool = False) -> dict[str, Any] | None:
     """Train a cascade level by level, then sample it unrolled and streamed, score it and write the summary.
@@ -912,8 +929,7 @@ def cascade_main(argv: Any, presets: Mapping[str, CascadePreset], *, recipe: str
     With ``matching_flag``, ``--no-matching`` drops the matching discriminator of the
     upsampling levels (SSW-GAN Table 2).
     """
-    from vidgan_blocks.cascade import Cascade, Level, LevelOptim
-    from vidgan_blocks.generators import build_generator
+    from vidgan_blocks.cascade import Cascade
     from vidgan_blocks.training import init_distributed
 
     parser = base_parser(description, presets)
@@ -949,15 +965,7 @@ def cascade_main(argv: Any, presets: Mapping[str, CascadePreset], *, recipe: str
     num_classes = None if not labeled else (len(dataset.base.classes) if args.data else P.num_classes)
     clock.lap("data", t0)
 
-    optim = LevelOptim(lr_g=P.lr_g, lr_d=P.lr_d, n_dis=2)
-    levels = []
-    for i, spec in enumerate(P.levels):
-        g_cfg = dataclasses.replace(spec.g, num_classes=num_classes)
-        d_cfg = dataclasses.replace(spec.d, num_classes=num_classes)
-        # factors of level l make level l-1's view from level l's: stored on the upper level
-        levels.append(Level(build_generator(g_cfg), d_cfg.build(), factors=spec.view_factors() if i else None,
-                            window=spec.window, optim=optim, discriminator_config=d_cfg))
-    cascade = Cascade(levels)
+    cascade = build_cascade(P, num_classes)
     if (out / "cascade.json").exists():  # levels finished earlier (resume, or --levels 2 after --levels 1)
         done = Cascade.load(out, device=ctx.device)
         for mine, theirs in zip(cascade, done):

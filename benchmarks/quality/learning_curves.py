@@ -24,7 +24,6 @@ import dataclasses
 import hashlib
 import importlib
 import json
-import math
 import os
 import sys
 import time
@@ -175,7 +174,7 @@ def run_video(family: str, P: Any, args: argparse.Namespace, net) -> dict[str, A
 
     evaluate()
     _train(tr, steps, args.eval_every, evaluate)
-    fvd, acc, fake = curve.points[-1]["fvd_ms"], curve.points[-1].get("class_accuracy"), evaluate()[2]
+    acc, fake = curve.points[-1].get("class_accuracy"), evaluate()[2]
     curve.points.pop()  # evaluate() above only re-drew the samples of the last point
     floor = fvd_ms(real_feats, shapes_features(real.videos()[args.eval_samples:], net))
     save_png(fake, IMAGES / f"{IMAGE_PREFIX}learning_{family}.png")
@@ -230,22 +229,15 @@ def run_prediction(family: str, P: Any, args: argparse.Namespace, net) -> dict[s
 
 
 def run_cascade(family: str, P: Any, args: argparse.Namespace, net) -> dict[str, Any]:
-    from vidgan_blocks.cascade import Cascade, Level, LevelOptim
-    from vidgan_blocks.generators import build_generator
+    from _common import build_cascade
 
     nc = P.num_classes
     data = ShapesItems(P.synthetic_clips, P.frames * P.stride, P.resolution, nc, args.seed)
     data.clips = data.clips[:, :, :: P.stride]
     real = ShapesItems(args.eval_samples * 2, P.frames * P.stride, P.resolution, nc, EVAL_SEED)
     real.clips = real.clips[:, :, :: P.stride]
-    optim = LevelOptim(lr_g=P.lr_g, lr_d=P.lr_d, n_dis=2)
-    levels = []
-    for i, spec in enumerate(P.levels):
-        g_cfg = dataclasses.replace(spec.g, num_classes=nc)
-        d_cfg = dataclasses.replace(spec.d, num_classes=nc)
-        levels.append(Level(build_generator(g_cfg), d_cfg.build(), factors=spec.view_factors() if i else None,
-                            window=spec.window, optim=optim, discriminator_config=d_cfg))
-    cascade = Cascade(levels)
+    cascade = build_cascade(P, nc)
+    levels = cascade.levels
     if isinstance(args.steps, str):
         steps = [int(s) for s in args.steps.split(",")]
     elif isinstance(args.steps, int):

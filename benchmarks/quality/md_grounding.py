@@ -57,7 +57,7 @@ def build_cascade(P, level1, *, matching: bool, seed: int):
 
 
 def train_level1(P, data, steps: int, seed: int):
-    from vidgan_blocks.cascade import Cascade, Level, LevelOptim
+    from vidgan_blocks.cascade import Level, LevelOptim
     from vidgan_blocks.generators import build_generator
 
     spec = P.levels[0]
