@@ -98,3 +98,27 @@ def test_motion_is_zero_for_a_still_video_and_grows_with_change(lc):
     assert lc.motion(still) == 0
     moving = still + torch.linspace(0, 1, 6).view(1, 1, 6, 1, 1)
     assert lc.motion(moving) > lc.motion(still + 0.1 * torch.linspace(0, 1, 6).view(1, 1, 6, 1, 1)) > 0
+
+
+@pytest.mark.slow
+def test_motion_probe_cascade_micro_run(tmp_path):
+    sys.path[:0] = [str(ROOT / "recipes")]
+    try:
+        import cvg_kinetics
+        from _common import build_cascade
+    finally:
+        sys.path.remove(str(ROOT / "recipes"))
+    build_cascade(cvg_kinetics.PRESETS["learn"], 6).save(tmp_path / "cvg")  # untrained: the probe only needs a saved one
+    out = _script("motion_probe.py", "--probe", "cascade", "--micro", "--runs", str(tmp_path))
+    entry = json.loads(out[out.index("micro ") + 6:])
+    assert entry["family"] == "cvg" and entry["samples"] == 4
+    for arm in ("trained", "fresh_level2"):
+        assert set(entry[arm]) == {"level1", "top", "top_view_at_level1", "grounding_error"}
+        assert all(v >= 0 for v in entry[arm].values())
+    assert entry["real"]["top"] > 0.05  # MovingShapes clips move
+
+
+def test_motion_probe_cascade_needs_a_saved_cascade(tmp_path):
+    proc = subprocess.run([sys.executable, str(QUALITY / "motion_probe.py"), "--probe", "cascade", "--runs",
+                           str(tmp_path)], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode != 0 and "learning_curves.py --family cvg" in proc.stderr

@@ -15,10 +15,16 @@ the generator's:
   pixel, averaged) against the clips' says how fast G can produce motion when it is
   told exactly what to draw; ``--recurrent conv_gru`` compares DVD-GAN's plain
   ConvGRU with its multiplicative one.
+* ``--probe cascade``: the trained CVG (or ``--family ssw_gan``) cascade that
+  ``learning_curves.py`` saved under ``runs/quality/``: the motion of level 1's
+  samples, of level 2's output and of its view brought back to level 1's shape,
+  against the same for real clips and for a fresh (untrained) level 2 on the same
+  level-1 samples. It says whether the upper level passes its input's motion on.
 
     python benchmarks/quality/motion_probe.py --probe d
     python benchmarks/quality/motion_probe.py --probe g
     python benchmarks/quality/motion_probe.py --probe g --recurrent conv_gru
+    python benchmarks/quality/motion_probe.py --probe cascade
     python benchmarks/quality/motion_probe.py --probe d --micro   # 2-step smoke run, writes nothing
 
 Writes ``benchmarks/results/quality/motion_probe.json`` (one entry per probe and recurrent unit).
@@ -107,9 +113,45 @@ def probe_g(P: Any, steps: int, every: int, seed: int, lr: float) -> dict[str, A
             "lr": lr, "recurrent": P.g.recurrent, "data_motion": round(target_motion, 4), "curve": points}
 
 
+def probe_cascade(family: str, runs: Path, samples: int, seed: int, passes: int | None = None) -> dict[str, Any]:
+    """Motion through the levels of a trained cascade, and through a fresh level 2 on the same level 1."""
+    import importlib
+
+    from _common import build_cascade
+    from learning_curves import EVAL_SEED, FAMILIES
+
+    from vidgan_blocks.cascade import Cascade
+
+    P = importlib.import_module(FAMILIES[family][0]).PRESETS["learn"]
+    if not (runs / family / "cascade.json").exists():
+        raise SystemExit(f"{runs / family} holds no saved cascade: run "
+                         f"python benchmarks/quality/learning_curves.py --family {family} first")
+    trained = Cascade.load(runs / family)
+    torch.manual_seed(seed)
+    fresh = Cascade([trained[1], *build_cascade(P, P.num_classes).levels[1:]])
+    for lv in fresh:
+        lv.freeze()
+    real = ShapesItems(samples, P.frames * P.stride, P.resolution, P.num_classes, EVAL_SEED).videos()[:, :, :: P.stride]
+    labels = torch.arange(samples) % P.num_classes
+    out: dict[str, Any] = {"real": {"top": round(motion(real), 4), "level1_view": round(motion(trained.view(real, 1)), 4)}}
+    for name, c in (("trained", trained), ("fresh_level2", fresh)):
+        low, *_, high = c.generate(samples, labels, seed=seed + 321, passes=passes or P.passes,
+                                   stats_batch=min(P.stats_batch, samples), return_levels=True)
+        back = c.view(high, 1)
+        out[name] = {"level1": round(motion(low), 4), "top": round(motion(high), 4),
+                     "top_view_at_level1": round(motion(back), 4),
+                     "grounding_error": round(float((back - low).abs().mean()), 4)}
+        print(f"[cascade {family} {name}] motion: level 1 {out[name]['level1']:.4f}  top {out[name]['top']:.4f}  "
+              f"top seen at level 1 {out[name]['top_view_at_level1']:.4f}  (real {out['real']})", flush=True)
+    return {"what": "motion (std over time) through the levels of the saved learn cascade; a fresh level 2 on the "
+                    "same frozen level 1 for comparison", "family": family, "samples": samples, **out}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--probe", required=True, choices=("d", "g"))
+    ap.add_argument("--probe", required=True, choices=("d", "g", "cascade"))
+    ap.add_argument("--family", default="cvg", choices=("cvg", "ssw_gan"), help="probe cascade: which saved cascade")
+    ap.add_argument("--runs", type=Path, default=ROOT / "runs" / "quality", help="probe cascade: where it was saved")
     ap.add_argument("--recurrent", default=None, help="G's recurrent unit (default: the preset's, mconv_gru)")
     ap.add_argument("--steps", type=int, default=None, help="default: d 300, g 300")
     ap.add_argument("--every", type=int, default=25)
@@ -125,16 +167,23 @@ def main(argv: list[str] | None = None) -> int:
         P = dataclasses.replace(P, g=dataclasses.replace(P.g, recurrent=args.recurrent))
     steps = 2 if args.micro else (args.steps or 300)
     every = 1 if args.micro else args.every
-    if args.probe == "d":
+    if args.probe == "cascade":
+        entry = probe_cascade(args.family, args.runs, 4 if args.micro else 64, args.seed, 1 if args.micro else None)
+        key = f"cascade_{args.family}"
+    elif args.probe == "d":
         entry, key = probe_d(P, steps, every, args.seed), "d"
     else:
         entry, key = probe_g(P, steps, every, args.seed, args.lr), f"g_{P.g.recurrent}"
     parts = ["python benchmarks/quality/motion_probe.py", f"--probe {args.probe}"]
+    if args.probe == "cascade":
+        parts.append(f"--family {args.family}")
     if args.recurrent:
         parts.append(f"--recurrent {args.recurrent}")
     if args.steps:
         parts.append(f"--steps {args.steps}")
-    entry.update(command=" ".join(parts), preset="recipes/dvd_gan_kinetics.py --preset learn",
+    preset = f"recipes/{args.family}_kinetics.py --preset learn" if args.probe == "cascade" else \
+        "recipes/dvd_gan_kinetics.py --preset learn"
+    entry.update(command=" ".join(parts), preset=preset,
                  threads=torch.get_num_threads())
     if args.micro:
         print("micro", json.dumps({k: v for k, v in entry.items() if k != "curve"}))
