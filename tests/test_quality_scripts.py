@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import subprocess
@@ -122,3 +123,25 @@ def test_motion_probe_cascade_needs_a_saved_cascade(tmp_path):
     proc = subprocess.run([sys.executable, str(QUALITY / "motion_probe.py"), "--probe", "cascade", "--runs",
                            str(tmp_path)], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert proc.returncode != 0 and "learning_curves.py --family cvg" in proc.stderr
+
+
+def test_set_changes_one_preset_field_and_refuses_unknown_ones(lc):
+    import dvd_gan_kinetics
+
+    P = dvd_gan_kinetics.PRESETS["learn"]
+    Q = lc.apply_settings(P, ["g.recurrent=conv_gru", "lr_g=1e-4", "d_mult=[1,2,4,4]"])
+    assert (Q.g.recurrent, Q.lr_g, Q.d_mult) == ("conv_gru", 1e-4, (1, 2, 4, 4))
+    assert dataclasses.replace(Q, g=P.g, lr_g=P.lr_g, d_mult=P.d_mult) == P
+    assert lc.preset_fingerprint(Q) != lc.preset_fingerprint(P)
+    with pytest.raises(ValueError, match="no field 'recurent'"):
+        lc.apply_settings(P, ["g.recurent=conv_gru"])
+    with pytest.raises(ValueError, match="FIELD=VALUE"):
+        lc.apply_settings(P, ["lr_g"])
+    with pytest.raises(ValueError, match="g.<field>"):
+        lc.apply_settings(P, ["d.ch=4"])
+
+
+def test_set_needs_its_own_out(lc):
+    with pytest.raises(SystemExit) as err:
+        lc.main(["--family", "dvd_gan", "--set", "lr_g=1e-4"])
+    assert err.value.code == 2

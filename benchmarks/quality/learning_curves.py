@@ -12,6 +12,12 @@ each level gets its own curve, and the family's figure is the top level's output
     python benchmarks/quality/learning_curves.py --family dvd_gan      # one family
     python benchmarks/quality/learning_curves.py --family all          # all five, one after the other
     python benchmarks/quality/learning_curves.py --family cvg --micro  # 2-step smoke run
+    python benchmarks/quality/learning_curves.py --family dvd_gan --set g.recurrent=conv_gru \
+        --out benchmarks/results/quality/variants/conv_gru.json       # a variant of the preset
+
+``--set FIELD=VALUE`` changes one field of the preset (``g.FIELD`` one of its
+generator config); a run with ``--set`` writes to its own ``--out`` (required) and
+puts its sample PNGs beside it, never over the table of the presets as shipped.
 
 Writes ``benchmarks/results/quality/learning_curves.json`` (merged per family),
 ``curve_<family>.json`` and a PNG of samples per family in ``docs/images/``.
@@ -61,9 +67,42 @@ def command_line(family: str, args: argparse.Namespace) -> str:
         parts.append(f"--steps {args.steps}")
     if args.seed:
         parts.append(f"--seed {args.seed}")
+    if args.eval_every:
+        parts.append(f"--eval-every {args.eval_every}")
     if args.augment:
         parts.append(f"--augment {args.augment}")
+    parts += [f"--set {item}" for item in args.set]
+    if args.out != RESULTS / "learning_curves.json" and not args.augment:
+        parts.append(f"--out {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
     return " ".join(parts)
+
+
+def apply_settings(P: Any, items: list[str]) -> Any:
+    """``P`` with ``FIELD=VALUE`` items applied (``g.FIELD`` for the generator config).
+
+    Values are read as JSON when they parse (numbers, booleans, lists become tuples)
+    and as plain strings otherwise. Unknown fields raise ``ValueError``.
+    """
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--set: expected FIELD=VALUE, got {item!r}")
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            value = text
+        if isinstance(value, list):
+            value = tuple(value)
+        owner_name, _, field = key.rpartition(".")
+        if owner_name not in ("", "g") or not dataclasses.is_dataclass(getattr(P, owner_name, None) if owner_name else P):
+            raise ValueError(f"--set {key}: expected a preset field or g.<field>")
+        owner = getattr(P, owner_name) if owner_name else P
+        names = {f.name for f in dataclasses.fields(owner)}
+        if field not in names:
+            raise ValueError(f"--set {key}: {type(owner).__name__} has no field {field!r}; it has {sorted(names)}")
+        new = dataclasses.replace(owner, **{field: value})
+        P = dataclasses.replace(P, g=new) if owner_name else new
+    return P
 
 
 # ---------------------------------------------------------------------------- data
@@ -289,7 +328,7 @@ def run_cascade(family: str, P: Any, args: argparse.Namespace, net) -> dict[str,
         save_png(fake, IMAGES / f"{IMAGE_PREFIX}learning_{family}_level{l}.png")
         if l == len(levels):
             top_start, top_end = curve.points[0], curve.points[-1]
-    if not args.micro and not args.augment:  # reused by md_grounding.py (level 1) and unrolling.py (the whole cascade)
+    if not args.micro and not args.augment and not args.set:  # reused by md_grounding.py (level 1) and unrolling.py (the whole cascade)
         cascade.save(args.runs / family)
     top = per_level[f"level{len(levels)}"]
     out = dict(top)
@@ -355,7 +394,7 @@ def preset_fingerprint(P: Any) -> str:
 def run(family: str, args: argparse.Namespace, net) -> dict[str, Any]:
     module, kind = FAMILIES[family]
     mod = importlib.import_module(module)
-    P = mod.PRESETS[args.preset]
+    P = apply_settings(mod.PRESETS[args.preset], args.set)
     fingerprint = preset_fingerprint(P)
     if args.micro:
         P = dataclasses.replace(P, synthetic_clips=8, batch=2, passes=1, stats_batch=2)
@@ -387,14 +426,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=Path, default=ROOT / "runs" / "quality",
                     help="where trained cascades are saved for the other experiments (default runs/quality)")
     ap.add_argument("--shapes-net", type=Path, default=None, help="ShapesNet weights (default: the shipped ones)")
+    ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                    help="change a preset field (g.FIELD: its generator config), e.g. g.recurrent=conv_gru; "
+                         "needs its own --out")
     ap.add_argument("--augment", default="", metavar="POLICY",
                     help="train with differentiable augmentation (TrainerConfig.augment, e.g. color,translation,cutout);"
                          " results then go to benchmarks/results/quality/augment/ and docs/images/augment_*.png")
     args = ap.parse_args(argv)
-    if args.augment and args.out == RESULTS / "learning_curves.json":
+    args.out = args.out.resolve()
+    default_out = args.out == RESULTS / "learning_curves.json"
+    if args.set and default_out:
+        ap.error("--set changes the preset: give the results their own --out")
+    if args.augment and default_out:
         args.out = RESULTS / "augment" / "learning_curves.json"
-    global IMAGE_PREFIX
+    global IMAGE_PREFIX, IMAGES
     IMAGE_PREFIX = "augment_" if args.augment else ""
+    if not default_out and not args.augment:
+        IMAGES = args.out.parent  # a variant's samples stay beside its results
     torch.set_num_threads(args.threads)
     global MICRO
     MICRO = args.micro
