@@ -72,7 +72,7 @@ def command_line(family: str, args: argparse.Namespace) -> str:
     if args.augment:
         parts.append(f"--augment {args.augment}")
     parts += [f"--set {item}" for item in args.set]
-    if args.out != RESULTS / "learning_curves.json" and not args.augment:
+    if args.set or args.out not in (RESULTS / "learning_curves.json", RESULTS / "augment" / "learning_curves.json"):
         parts.append(f"--out {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
     return " ".join(parts)
 

@@ -13,8 +13,8 @@ the generator's:
 * ``--probe g``: the generator fitted by regression (mean squared error, Adam) to 16
   real clips from 16 fixed latents. Its motion (standard deviation over time, per
   pixel, averaged) against the clips' says how fast G can produce motion when it is
-  told exactly what to draw; ``--recurrent conv_gru`` compares DVD-GAN's plain
-  ConvGRU with its multiplicative one.
+  told exactly what to draw; ``--recurrent mconv_gru`` compares DVD-GAN's
+  multiplicative ConvGRU with the plain one the preset uses.
 * ``--probe cascade``: the trained CVG (or ``--family ssw_gan``) cascade that
   ``learning_curves.py`` saved under ``runs/quality/``: the motion of level 1's
   samples, of level 2's output and of its view brought back to level 1's shape,
@@ -23,7 +23,7 @@ the generator's:
 
     python benchmarks/quality/motion_probe.py --probe d
     python benchmarks/quality/motion_probe.py --probe g
-    python benchmarks/quality/motion_probe.py --probe g --recurrent conv_gru
+    python benchmarks/quality/motion_probe.py --probe g --recurrent mconv_gru
     python benchmarks/quality/motion_probe.py --probe cascade
     python benchmarks/quality/motion_probe.py --probe d --micro   # 2-step smoke run, writes nothing
 
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--probe", required=True, choices=("d", "g", "cascade"))
     ap.add_argument("--family", default="cvg", choices=("cvg", "ssw_gan"), help="probe cascade: which saved cascade")
     ap.add_argument("--runs", type=Path, default=ROOT / "runs" / "quality", help="probe cascade: where it was saved")
-    ap.add_argument("--recurrent", default=None, help="G's recurrent unit (default: the preset's, mconv_gru)")
+    ap.add_argument("--recurrent", default=None, help="G's recurrent unit (default: the preset's, conv_gru)")
     ap.add_argument("--steps", type=int, default=None, help="default: d 300, g 300")
     ap.add_argument("--every", type=int, default=25)
     ap.add_argument("--lr", type=float, default=1e-3, help="probe g: Adam learning rate")
