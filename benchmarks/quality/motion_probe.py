@@ -49,7 +49,7 @@ sys.path.insert(2, str(Path(__file__).resolve().parent))
 import torch  # noqa: E402
 
 import dvd_gan_kinetics  # noqa: E402
-from learning_curves import ShapesItems, motion  # noqa: E402
+from learning_curves import EVAL_SEED, FAMILIES, ShapesItems, motion  # noqa: E402
 from vidgan_blocks.losses import d_hinge_loss  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "quality"
@@ -118,7 +118,6 @@ def probe_cascade(family: str, runs: Path, samples: int, seed: int, passes: int 
     import importlib
 
     from _common import build_cascade
-    from learning_curves import EVAL_SEED, FAMILIES
 
     from vidgan_blocks.cascade import Cascade
 
