@@ -118,7 +118,7 @@ def main() -> None:
     for w in args.workers:
         startup, rate = time_loader(ds, w, args.batch_size, args.epochs, device)
         print(f"{f'VideoFolder, num_workers={w} (clips/s)':<36}{rate:>14.1f}")
-        print(f"{f'  first batch after start (s)':<36}{startup:>14.3f}")
+        print(f"{'  first batch after start (s)':<36}{startup:>14.3f}")
     if tmp is not None:
         tmp.cleanup()
 

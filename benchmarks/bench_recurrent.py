@@ -189,7 +189,7 @@ def bench_warp(args, device: torch.device) -> None:
         h, w, g = warp_inputs(shape, args.warp_k, device)
         for impl, fn in WARPS.items():
 
-            def run():
+            def run(fn=fn, h=h, w=w, g=g):  # bound now: the loop rebinds fn and the del below drops h, w, g
                 h.grad = w.grad = None
                 fn(h, w).backward(g)
 
