@@ -119,6 +119,46 @@ def test_motion_probe_cascade_micro_run(tmp_path):
     assert entry["real"]["top"] > 0.05  # MovingShapes clips move
 
 
+@pytest.fixture
+def motion_probe():
+    sys.path[:0] = [str(QUALITY), str(ROOT / "recipes")]
+    threads = torch.get_num_threads()
+    try:
+        yield importlib.import_module("motion_probe")
+    finally:
+        torch.set_num_threads(threads)  # the script sets its own thread count
+        del sys.path[:2]
+
+
+def _micro(probe_module, capsys, *args: str) -> dict:
+    assert probe_module.main([*args, "--micro"]) == 0
+    out = capsys.readouterr().out
+    return json.loads(out[out.index("micro ") + 6:])
+
+
+@pytest.mark.slow
+def test_motion_probe_level2_micro_runs(motion_probe, capsys):
+    md = _micro(motion_probe, capsys, "--probe", "md")
+    assert md["command"].endswith("--probe md --family cvg") and md["window"] == 2
+    assert set(md["curves"]) == {"other_clip", "still"} and all(len(c) == 3 for c in md["curves"].values())
+    fit = _micro(motion_probe, capsys, "--probe", "level2", "--family", "ssw_gan")
+    assert set(fit["fits"]) == {"z_normal", "z_zero"} and fit["family"] == "ssw_gan"
+    assert set(fit["at_initialisation"]) == {"output_change_from_low_res", "output_change_from_z"}
+    # the baselines are exact properties of the held-out windows: upsampling the input beats a flat colour
+    assert 0 < fit["baselines_on_held_out_windows"]["upsampled_input_mse"] < \
+        fit["baselines_on_held_out_windows"]["per_clip_mean_colour_mse"]
+    z0 = fit["fits"]["z_zero"]["curve"]
+    assert [p["step"] for p in z0] == [0, 1, 2] and z0[-1]["mse"] < z0[0]["mse"]  # regression makes progress
+    gan = _micro(motion_probe, capsys, "--probe", "level2_gan", "--drop", "matching")
+    assert gan["members"] == ["spatial", "temporal"] and gan["dropped"] == ["matching"]
+    assert gan["command"].endswith("--family cvg --drop matching") and gan["steps"] == 2
+
+
+def test_motion_probe_drop_belongs_to_the_gan_probe(motion_probe):
+    with pytest.raises(SystemExit):
+        motion_probe.main(["--probe", "md", "--drop", "matching", "--micro"])
+
+
 def test_motion_probe_cascade_needs_a_saved_cascade(tmp_path):
     proc = subprocess.run([sys.executable, str(QUALITY / "motion_probe.py"), "--probe", "cascade", "--runs",
                            str(tmp_path)], capture_output=True, text=True, timeout=300, cwd=ROOT)

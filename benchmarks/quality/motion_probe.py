@@ -1,4 +1,4 @@
-"""Why the video generators stay still at small scale: two probes of DVD-GAN's ``learn`` preset.
+"""Why the video generators stay still at small scale: probes of the ``learn`` presets.
 
 Samples of DVD-GAN (and of the cascades' upper levels) become near-still videos during
 training on MovingShapes, and FVD-MS reads still videos as far from the data (a real
@@ -20,14 +20,31 @@ the generator's:
   samples, of level 2's output and of its view brought back to level 1's shape,
   against the same for real clips and for a fresh (untrained) level 2 on the same
   level-1 samples. It says whether the upper level passes its input's motion on.
+* ``--probe level2``: why it does not. A fresh level 2: first how much its output
+  changes when the batch's low-resolution inputs are shifted by one sample against
+  when its noises are; then the same generator regressed (MSE) onto real windows
+  from their real level-1 views, once with the noise it is trained with and once
+  with z = 0, scored on held-out windows against two baselines (the input upsampled,
+  each clip's mean colour).
+* ``--probe level2_gan [--drop spatial|temporal|matching]``: level 2 trained as in
+  the recipe but on real level-1 views instead of samples (so imperfect inputs
+  play no part), with discriminator members removed, to see which one takes the
+  motion out.
+* ``--probe md``: the matching discriminator alone, on real pairs against pairs whose
+  high-resolution window is another clip's or frozen at its first frame: how soon
+  it can ask for the right content, and for the right motion.
 
     python benchmarks/quality/motion_probe.py --probe d
     python benchmarks/quality/motion_probe.py --probe g
     python benchmarks/quality/motion_probe.py --probe g --recurrent mconv_gru
     python benchmarks/quality/motion_probe.py --probe cascade
+    python benchmarks/quality/motion_probe.py --probe level2
+    python benchmarks/quality/motion_probe.py --probe level2_gan --drop matching
+    python benchmarks/quality/motion_probe.py --probe md
     python benchmarks/quality/motion_probe.py --probe d --micro   # 2-step smoke run, writes nothing
 
-Writes ``benchmarks/results/quality/motion_probe.json`` (one entry per probe and recurrent unit).
+Writes ``benchmarks/results/quality/motion_probe.json`` (one entry per probe, recurrent unit, family
+and set of dropped members).
 """
 
 from __future__ import annotations
@@ -146,15 +163,210 @@ def probe_cascade(family: str, runs: Path, samples: int, seed: int, passes: int 
                     "same frozen level 1 for comparison", "family": family, "samples": samples, **out}
 
 
+def _level2_setup(family: str, seed: int, clips: int | None = None):
+    """A fresh cascade of the family's learn preset and real top-level training clips (default: the preset's count)."""
+    import importlib
+
+    from _common import build_cascade
+
+    P = importlib.import_module(FAMILIES[family][0]).PRESETS["learn"]
+    torch.manual_seed(seed)
+    cascade = build_cascade(P, P.num_classes)
+    data = ShapesItems(clips or P.synthetic_clips, P.frames * P.stride, P.resolution, P.num_classes, seed)
+    data.clips = data.clips[:, :, :: P.stride]
+    return P, cascade, data
+
+
+def _windows(cascade, videos: torch.Tensor, starts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(high, low) windows of level 2 from top-level clips: ``window`` low frames from each start."""
+    lv = cascade[2]
+    w, f = lv.window, lv.factors.temporal
+    low = cascade.view(videos, 1)
+    lows = torch.stack([low[i, :, s: s + w] for i, s in enumerate(starts.tolist())])
+    highs = torch.stack([videos[i, :, s * f: (s + w) * f] for i, s in enumerate(starts.tolist())])
+    return highs, lows
+
+
+def _sensitivity(G, z: torch.Tensor, y, low: torch.Tensor) -> dict[str, float]:
+    """Mean change of G's output when the batch's low-res inputs, or its noises, are shifted by one sample."""
+    with torch.no_grad():
+        base = G(z, y, low_res=low)
+        by_low = G(z, y, low_res=low.roll(1, 0))
+        by_z = G(z.roll(1, 0), y, low_res=low)
+    return {"output_change_from_low_res": round(float((base - by_low).abs().mean()), 4),
+            "output_change_from_z": round(float((base - by_z).abs().mean()), 4)}
+
+
+def probe_level2(family: str, steps: int, every: int, seed: int, lr: float) -> dict[str, Any]:
+    """A fresh level 2 regressed (MSE) onto real windows from their real level-1 views, with and without noise."""
+    import copy
+
+    P, cascade, data = _level2_setup(family, seed, 512)
+    G0 = cascade[2].generator
+    lv = cascade[2]
+    held = ShapesItems(64, P.frames * P.stride, P.resolution, P.num_classes, EVAL_SEED)
+    held.clips = held.clips[:, :, :: P.stride]
+    ev_gen = torch.Generator().manual_seed(EVAL_SEED)
+    n_low = held.clips.shape[2] // lv.factors.temporal
+    ev_hi, ev_lo = _windows(cascade, held.videos(), torch.randint(n_low - lv.window + 1, (64,), generator=ev_gen))
+    ev_y = held.labels if G0.num_classes else None
+    ev_z = torch.randn(64, G0.z_dim, generator=ev_gen)
+    up = torch.nn.functional.interpolate(ev_lo.transpose(1, 2).flatten(0, 1), scale_factor=lv.factors.spatial,
+                                         mode="bilinear").unflatten(0, (64, lv.window)).transpose(1, 2)
+    up = up.repeat_interleave(lv.factors.temporal, dim=2)
+    baselines = {"upsampled_input_mse": round(float((up - ev_hi).pow(2).mean()), 5),
+                 "per_clip_mean_colour_mse": round(float((ev_hi - ev_hi.mean((2, 3, 4), keepdim=True)).pow(2).mean()), 5),
+                 "real_motion": round(motion(ev_hi), 4)}
+    G0.train()
+    sens = _sensitivity(copy.deepcopy(G0), ev_z, ev_y, ev_lo)
+    print(f"[level2 {family}] at initialisation: {sens}; baselines {baselines}", flush=True)
+    fits = {}
+    for name, z_scale in (("z_normal", 1.0), ("z_zero", 0.0)):
+        G = copy.deepcopy(G0).train()
+        opt = torch.optim.Adam(G.parameters(), lr, betas=(0.0, 0.999))
+        gen = torch.Generator().manual_seed(seed)
+        points, t0 = [], time.process_time()
+        for step in range(steps + 1):
+            if step % every == 0 or step == steps:
+                with torch.no_grad():  # batch statistics of the 64 held-out windows, on a copy
+                    out = copy.deepcopy(G)(ev_z * z_scale, ev_y, low_res=ev_lo)
+                p = {"step": step, "cpu_seconds": round(time.process_time() - t0, 1),
+                     "mse": round(float((out - ev_hi).pow(2).mean()), 5),
+                     "grounding_error": round(float((cascade.view(out, 1) - ev_lo).abs().mean()), 4),
+                     "motion": round(motion(out), 4)}
+                points.append(p)
+                print(f"[level2 {family} {name}] step {step:4d}  mse {p['mse']:.4f}  grounding {p['grounding_error']:.4f}"
+                      f"  motion {p['motion']:.4f}", flush=True)
+            if step == steps:
+                break
+            idx = torch.randint(len(data), (P.batch,), generator=gen)
+            hi, lo = _windows(cascade, data.clips[idx].float() / 127.5 - 1,
+                              torch.randint(n_low - lv.window + 1, (P.batch,), generator=gen))
+            z = torch.randn(P.batch, G.z_dim, generator=gen) * z_scale
+            loss = (G(z, data.labels[idx] if G.num_classes else None, low_res=lo) - hi).pow(2).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        fits[name] = {"z_scale": z_scale, "curve": points}
+    return {"what": "a fresh level 2 of the learn preset regressed (MSE, Adam betas (0, 0.999)) onto real windows "
+                    "from their real level-1 views; held-out windows scored with batch statistics",
+            "family": family, "steps": steps, "lr": lr, "batch": P.batch, "at_initialisation": sens,
+            "baselines_on_held_out_windows": baselines, "fits": fits}
+
+
+def probe_level2_gan(family: str, steps: int, every: int, seed: int, drop: list[str]) -> dict[str, Any]:
+    """Level 2 trained as a GAN on real level-1 views (not samples), with some D members removed."""
+    import argparse as _argparse
+    import copy
+
+    from learning_curves import _config
+
+    from vidgan_blocks.generators.base import reset_frame_stats
+
+    P, cascade, data = _level2_setup(family, seed)
+    lv1, lv2 = cascade[1], cascade[2]
+    names = lv2.discriminator.names()
+    for name in drop:
+        if name not in names:
+            raise SystemExit(f"--drop {name}: level 2's discriminator has members {names}")
+        del lv2.discriminator.discriminators[name]
+    lv1.freeze()
+    by_label = [torch.nonzero(data.labels == k).flatten() for k in range(P.num_classes)]
+
+    def real_lower(l, n, labels, gen):  # teacher forcing: level 1's real views, of the requested classes
+        idx = torch.stack([by_label[int(y)][torch.randint(len(by_label[int(y)]), (), generator=gen, device="cpu")]
+                           for y in labels])
+        return cascade.view(data.clips[idx].float() / 127.5 - 1, 1)
+
+    cascade.sample_lower = real_lower
+    held = ShapesItems(64, P.frames * P.stride, P.resolution, P.num_classes, EVAL_SEED)
+    held.clips = held.clips[:, :, :: P.stride]
+    ev_lo, ev_y = cascade.view(held.videos(), 1), held.labels
+    ev_z = torch.randn(64, lv2.generator.z_dim, generator=torch.Generator().manual_seed(EVAL_SEED))
+    tr = cascade.make_trainer(2, data, _config(P, _argparse.Namespace(seed=seed, augment=""), steps),
+                              standing_passes=P.passes)
+    points, t0 = [], time.process_time()
+
+    def evaluate():
+        with torch.no_grad():  # the whole held-out clips (convolutional in time), batch statistics, on a copy
+            frames = ev_lo.shape[2] * lv2.factors.temporal
+            out = reset_frame_stats(copy.deepcopy(tr.G).train(), frames)(ev_z, ev_y, low_res=ev_lo)
+        back = cascade.view(out, 1)
+        p = {"step": tr.step, "cpu_seconds": round(time.process_time() - t0, 1), "motion": round(motion(out), 4),
+             "motion_seen_at_level1": round(motion(back), 4),
+             "grounding_error": round(float((back - ev_lo).abs().mean()), 4)}
+        points.append(p)
+        print(f"[level2 gan {family} without {'+'.join(drop) or 'nothing'}] step {p['step']:4d}  motion {p['motion']:.4f}  "
+              f"seen at level 1 {p['motion_seen_at_level1']:.4f}  grounding {p['grounding_error']:.4f}", flush=True)
+
+    evaluate()
+    try:
+        while tr.step < steps:
+            tr.train_step()
+            if tr.step % every == 0 or tr.step == steps:
+                evaluate()
+    finally:
+        tr.close()
+    return {"what": "level 2 of the learn preset trained (GAN, the preset's settings) on real level-1 views instead "
+                    "of level-1 samples; held-out real clips' views upsampled, batch statistics",
+            "family": family, "steps": steps, "dropped": drop, "members": [n for n in names if n not in drop],
+            "input_motion": round(motion(ev_lo), 4), "real_motion": round(motion(held.videos()), 4), "curve": points}
+
+
+def probe_md(family: str, steps: int, every: int, seed: int) -> dict[str, Any]:
+    """Level 2's matching discriminator alone: real pairs against pairs of the wrong clip or without motion."""
+    import copy
+
+    P, cascade, data = _level2_setup(family, seed, 512)
+    lv = cascade[2]
+    n_low = data.clips.shape[2] // lv.factors.temporal
+    md0 = lv.discriminator["matching"]
+    out: dict[str, Any] = {}
+    for kind in ("other_clip", "still"):
+        md = copy.deepcopy(md0)
+        opt = torch.optim.Adam(md.parameters(), lv.optim.lr_d, betas=lv.optim.betas)
+        gen = torch.Generator().manual_seed(seed)
+        points, t0 = [], time.process_time()
+        for step in range(steps + 1):
+            idx = torch.randint(len(data), (P.batch,), generator=gen)
+            hi, lo = _windows(cascade, data.clips[idx].float() / 127.5 - 1,
+                              torch.randint(n_low - lv.window + 1, (P.batch,), generator=gen))
+            # the wrong high-resolution window: another clip's, or this one frozen at its first frame
+            wrong = hi.roll(1, 0) if kind == "other_clip" else hi[:, :, :1].expand_as(hi).contiguous()
+            y = data.labels[idx] if P.num_classes else None
+            s_real, s_wrong = md(hi, y, low_res=lo), md(wrong, y, low_res=lo)
+            loss = d_hinge_loss(s_real, s_wrong)
+            if step % every == 0 or step == steps:
+                gap = round(float((s_real - s_wrong).detach().mean()), 4)
+                points.append({"step": step, "cpu_seconds": round(time.process_time() - t0, 1),
+                               "loss": round(float(loss.detach()), 4), "score_gap": gap})
+                print(f"[md {family} vs {kind}] step {step:4d}  loss {float(loss.detach()):6.3f}  real - wrong {gap:7.3f}",
+                      flush=True)
+            if step == steps:
+                break
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        out[kind] = points
+    return {"what": "level 2's matching discriminator alone (hinge loss, the level's lr_d and betas) on real "
+                    "(window, its level-1 view) pairs against pairs whose high-resolution window is another clip's "
+                    "(other_clip) or frozen at its first frame (still)",
+            "family": family, "steps": steps, "window": lv.window, "lr": lv.optim.lr_d, "batch": P.batch,
+            "curves": out}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--probe", required=True, choices=("d", "g", "cascade"))
-    ap.add_argument("--family", default="cvg", choices=("cvg", "ssw_gan"), help="probe cascade: which saved cascade")
+    ap.add_argument("--probe", required=True, choices=("d", "g", "cascade", "level2", "level2_gan", "md"))
+    ap.add_argument("--family", default="cvg", choices=("cvg", "ssw_gan"),
+                    help="probes cascade, level2, level2_gan, md: which cascade preset")
+    ap.add_argument("--drop", action="append", default=[], choices=("spatial", "temporal", "matching"),
+                    help="probe level2_gan: a discriminator member to remove (repeatable)")
     ap.add_argument("--runs", type=Path, default=ROOT / "runs" / "quality", help="probe cascade: where it was saved")
     ap.add_argument("--recurrent", default=None, help="G's recurrent unit (default: the preset's, conv_gru)")
-    ap.add_argument("--steps", type=int, default=None, help="default: d 300, g 300")
-    ap.add_argument("--every", type=int, default=25)
-    ap.add_argument("--lr", type=float, default=1e-3, help="probe g: Adam learning rate")
+    ap.add_argument("--steps", type=int, default=None, help="default: d, g, level2, md 300; level2_gan 200")
+    ap.add_argument("--every", type=int, default=None, help="default: d, g, md 25; level2 50; level2_gan 100")
+    ap.add_argument("--lr", type=float, default=1e-3, help="probes g, level2: Adam learning rate")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--micro", action="store_true", help="2 steps, nothing written (a smoke test)")
@@ -164,9 +376,18 @@ def main(argv: list[str] | None = None) -> int:
     P = dvd_gan_kinetics.PRESETS["learn"]
     if args.recurrent:
         P = dataclasses.replace(P, g=dataclasses.replace(P.g, recurrent=args.recurrent))
-    steps = 2 if args.micro else (args.steps or 300)
-    every = 1 if args.micro else args.every
-    if args.probe == "cascade":
+    if args.drop and args.probe != "level2_gan":
+        ap.error("--drop applies to --probe level2_gan only")
+    steps = 2 if args.micro else (args.steps or (200 if args.probe == "level2_gan" else 300))
+    every = 1 if args.micro else (args.every or {"level2": 50, "level2_gan": 100}.get(args.probe, 25))
+    if args.probe == "md":
+        entry, key = probe_md(args.family, steps, every, args.seed), f"md_{args.family}"
+    elif args.probe == "level2":
+        entry, key = probe_level2(args.family, steps, every, args.seed, args.lr), f"level2_{args.family}"
+    elif args.probe == "level2_gan":
+        entry = probe_level2_gan(args.family, steps, every, args.seed, args.drop)
+        key = f"level2_gan_{args.family}_without_{'+'.join(args.drop) or 'nothing'}"
+    elif args.probe == "cascade":
         entry = probe_cascade(args.family, args.runs, 4 if args.micro else 64, args.seed, 1 if args.micro else None)
         key = f"cascade_{args.family}"
     elif args.probe == "d":
@@ -174,13 +395,18 @@ def main(argv: list[str] | None = None) -> int:
     else:
         entry, key = probe_g(P, steps, every, args.seed, args.lr), f"g_{P.g.recurrent}"
     parts = ["python benchmarks/quality/motion_probe.py", f"--probe {args.probe}"]
-    if args.probe == "cascade":
+    if args.probe in ("cascade", "level2", "level2_gan", "md"):
         parts.append(f"--family {args.family}")
+    parts += [f"--drop {name}" for name in args.drop]
     if args.recurrent:
         parts.append(f"--recurrent {args.recurrent}")
     if args.steps:
         parts.append(f"--steps {args.steps}")
-    preset = f"recipes/{args.family}_kinetics.py --preset learn" if args.probe == "cascade" else \
+    if args.every:
+        parts.append(f"--every {args.every}")
+    if args.lr != 1e-3:
+        parts.append(f"--lr {args.lr}")
+    preset = f"recipes/{args.family}_kinetics.py --preset learn" if args.probe not in ("d", "g") else \
         "recipes/dvd_gan_kinetics.py --preset learn"
     entry.update(command=" ".join(parts), preset=preset,
                  threads=torch.get_num_threads())
