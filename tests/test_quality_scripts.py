@@ -159,6 +159,17 @@ def test_motion_probe_drop_belongs_to_the_gan_probe(motion_probe):
         motion_probe.main(["--probe", "md", "--drop", "matching", "--micro"])
 
 
+def test_motion_probe_results_are_filed_under_the_key_their_command_makes(motion_probe):
+    import shlex
+
+    entries = json.loads((RESULTS / "motion_probe.json").read_text())
+    assert {"d", "g_conv_gru", "cascade_cvg", "level2_cvg", "md_cvg", "level2_gan_cvg_without_nothing"} <= set(entries)
+    for key, entry in entries.items():
+        words = shlex.split(entry["command"])
+        assert words[:2] == ["python", "benchmarks/quality/motion_probe.py"], key
+        assert motion_probe.result_key(motion_probe.build_parser().parse_args(words[2:])) == key
+
+
 def test_motion_probe_cascade_needs_a_saved_cascade(tmp_path):
     proc = subprocess.run([sys.executable, str(QUALITY / "motion_probe.py"), "--probe", "cascade", "--runs",
                            str(tmp_path)], capture_output=True, text=True, timeout=300, cwd=ROOT)

@@ -355,7 +355,7 @@ def probe_md(family: str, steps: int, every: int, seed: int) -> dict[str, Any]:
             "curves": out}
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--probe", required=True, choices=("d", "g", "cascade", "level2", "level2_gan", "md"))
     ap.add_argument("--family", default="cvg", choices=("cvg", "ssw_gan"),
@@ -371,6 +371,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--micro", action="store_true", help="2 steps, nothing written (a smoke test)")
     ap.add_argument("--out", type=Path, default=RESULTS / "motion_probe.json")
+    return ap
+
+
+def result_key(args: argparse.Namespace) -> str:
+    """The key of a run's entry in motion_probe.json."""
+    if args.probe in ("d", "cascade", "level2", "md"):
+        return args.probe if args.probe == "d" else f"{args.probe}_{args.family}"
+    if args.probe == "level2_gan":
+        return f"level2_gan_{args.family}_without_{'+'.join(args.drop) or 'nothing'}"
+    return f"g_{args.recurrent or dvd_gan_kinetics.PRESETS['learn'].g.recurrent}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = build_parser()
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     P = dvd_gan_kinetics.PRESETS["learn"]
@@ -381,19 +395,18 @@ def main(argv: list[str] | None = None) -> int:
     steps = 2 if args.micro else (args.steps or (200 if args.probe == "level2_gan" else 300))
     every = 1 if args.micro else (args.every or {"level2": 50, "level2_gan": 100}.get(args.probe, 25))
     if args.probe == "md":
-        entry, key = probe_md(args.family, steps, every, args.seed), f"md_{args.family}"
+        entry = probe_md(args.family, steps, every, args.seed)
     elif args.probe == "level2":
-        entry, key = probe_level2(args.family, steps, every, args.seed, args.lr), f"level2_{args.family}"
+        entry = probe_level2(args.family, steps, every, args.seed, args.lr)
     elif args.probe == "level2_gan":
         entry = probe_level2_gan(args.family, steps, every, args.seed, args.drop)
-        key = f"level2_gan_{args.family}_without_{'+'.join(args.drop) or 'nothing'}"
     elif args.probe == "cascade":
         entry = probe_cascade(args.family, args.runs, 4 if args.micro else 64, args.seed, 1 if args.micro else None)
-        key = f"cascade_{args.family}"
     elif args.probe == "d":
-        entry, key = probe_d(P, steps, every, args.seed), "d"
+        entry = probe_d(P, steps, every, args.seed)
     else:
-        entry, key = probe_g(P, steps, every, args.seed, args.lr), f"g_{P.g.recurrent}"
+        entry = probe_g(P, steps, every, args.seed, args.lr)
+    key = result_key(args)
     parts = ["python benchmarks/quality/motion_probe.py", f"--probe {args.probe}"]
     if args.probe in ("cascade", "level2", "level2_gan", "md"):
         parts.append(f"--family {args.family}")
