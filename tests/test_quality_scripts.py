@@ -192,6 +192,22 @@ def test_set_changes_one_preset_field_and_refuses_unknown_ones(lc):
         lc.apply_settings(P, ["d.ch=4"])
 
 
+def test_set_reaches_into_a_cascade_level(lc):
+    import cvg_kinetics
+
+    P = cvg_kinetics.PRESETS["learn"]
+    Q = lc.apply_settings(P, ["level2.g.recurrent=conv_gru", "level1.d.ch=16", "level2.window=4", "steps=[3000,600]"])
+    assert (Q.levels[1].g.recurrent, Q.levels[0].d.ch, Q.levels[1].window, Q.steps) == ("conv_gru", 16, 4, (3000, 600))
+    assert Q.levels[0].g == P.levels[0].g and Q.levels[1].d == P.levels[1].d
+    assert lc.preset_fingerprint(Q) != lc.preset_fingerprint(P)
+    with pytest.raises(ValueError, match="levels 1..2"):
+        lc.apply_settings(P, ["level3.g.ch=4"])
+    with pytest.raises(ValueError, match="no field 'chh'"):
+        lc.apply_settings(P, ["level1.g.chh=4"])
+    with pytest.raises(ValueError, match="levelN.g.FIELD"):
+        lc.apply_settings(P, ["level1.x.ch=4"])
+
+
 def test_set_needs_its_own_out(lc):
     with pytest.raises(SystemExit) as err:
         lc.main(["--family", "dvd_gan", "--set", "lr_g=1e-4"])

@@ -16,7 +16,8 @@ each level gets its own curve, and the family's figure is the top level's output
         --out benchmarks/results/quality/variants/conv_gru.json       # a variant of the preset
 
 ``--set FIELD=VALUE`` changes one field of the preset (``g.FIELD`` one of its
-generator config); a run with ``--set`` writes to its own ``--out`` (required) and
+generator config; for cascades ``levelN.g.FIELD``, ``levelN.d.FIELD`` or
+``levelN.FIELD`` one of level N's, e.g. ``--set level2.g.recurrent=conv_gru``); a run with ``--set`` writes to its own ``--out`` (required) and
 puts its sample PNGs beside it, never over the table of the presets as shipped.
 
 Writes ``benchmarks/results/quality/learning_curves.json`` (merged per family),
@@ -78,10 +79,13 @@ def command_line(family: str, args: argparse.Namespace) -> str:
 
 
 def apply_settings(P: Any, items: list[str]) -> Any:
-    """``P`` with ``FIELD=VALUE`` items applied (``g.FIELD`` for the generator config).
+    """``P`` with ``FIELD=VALUE`` items applied.
 
-    Values are read as JSON when they parse (numbers, booleans, lists become tuples)
-    and as plain strings otherwise. Unknown fields raise ``ValueError``.
+    ``FIELD`` names a preset field, ``g.FIELD`` one of its generator config, and for
+    cascade presets ``levelN.FIELD``, ``levelN.g.FIELD`` or ``levelN.d.FIELD`` a field
+    of level N's spec, generator config or discriminator config (N from 1).
+    Values are read as JSON when they parse (numbers, booleans, null, lists become
+    tuples) and as plain strings otherwise. Unknown fields raise ``ValueError``.
     """
     for item in items:
         key, sep, text = item.partition("=")
@@ -93,15 +97,33 @@ def apply_settings(P: Any, items: list[str]) -> Any:
             value = text
         if isinstance(value, list):
             value = tuple(value)
-        owner_name, _, field = key.rpartition(".")
-        if owner_name not in ("", "g") or not dataclasses.is_dataclass(getattr(P, owner_name, None) if owner_name else P):
+        path = key.split(".")
+        level = None
+        if path[0].startswith("level") and path[0][5:].isdigit() and hasattr(P, "levels"):
+            level = int(path[0][5:])
+            if not 1 <= level <= len(P.levels):
+                raise ValueError(f"--set {key}: the preset has levels 1..{len(P.levels)}")
+            path = path[1:]
+        owner_path, field = path[:-1], path[-1] if path else ""
+        root = P.levels[level - 1] if level else P
+        allowed = (("g", "d") if level else ("g",))
+        if len(owner_path) > 1 or (owner_path and owner_path[0] not in allowed) or not field:
+            where = "levelN.FIELD, levelN.g.FIELD or levelN.d.FIELD" if level else "a preset field or g.<field>"
+            raise ValueError(f"--set {key}: expected {where}")
+        owner = getattr(root, owner_path[0], None) if owner_path else root
+        if not dataclasses.is_dataclass(owner):
             raise ValueError(f"--set {key}: expected a preset field or g.<field>")
-        owner = getattr(P, owner_name) if owner_name else P
         names = {f.name for f in dataclasses.fields(owner)}
         if field not in names:
             raise ValueError(f"--set {key}: {type(owner).__name__} has no field {field!r}; it has {sorted(names)}")
         new = dataclasses.replace(owner, **{field: value})
-        P = dataclasses.replace(P, g=new) if owner_name else new
+        if owner_path:
+            new = dataclasses.replace(root, **{owner_path[0]: new})
+        if level:
+            levels = list(P.levels)
+            levels[level - 1] = new
+            new = dataclasses.replace(P, levels=tuple(levels))
+        P = new
     return P
 
 
@@ -427,8 +449,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="where trained cascades are saved for the other experiments (default runs/quality)")
     ap.add_argument("--shapes-net", type=Path, default=None, help="ShapesNet weights (default: the shipped ones)")
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
-                    help="change a preset field (g.FIELD: its generator config), e.g. g.recurrent=conv_gru; "
-                         "needs its own --out")
+                    help="change a preset field (g.FIELD: its generator config; levelN.FIELD, levelN.g.FIELD, "
+                         "levelN.d.FIELD: a cascade level's), e.g. g.recurrent=conv_gru; needs its own --out")
     ap.add_argument("--augment", default="", metavar="POLICY",
                     help="train with differentiable augmentation (TrainerConfig.augment, e.g. color,translation,cutout);"
                          " results then go to benchmarks/results/quality/augment/ and docs/images/augment_*.png")
