@@ -73,6 +73,22 @@ def test_committed_learning_curves_match_the_presets(lc):
             assert key in entry
 
 
+def test_committed_variants_match_the_presets_their_commands_make(lc):
+    import shlex
+
+    files = sorted((RESULTS / "variants").glob("*/learning_curves.json"))
+    assert files, "no variant results committed"
+    for path in files:
+        for family, entry in json.loads(path.read_text())["recipes"].items():
+            words = shlex.split(entry["command"])
+            assert words[:2] == ["python", "benchmarks/quality/learning_curves.py"], path
+            sets = [words[i + 1] for i, w in enumerate(words) if w == "--set"]
+            assert words[words.index("--out") + 1] == str(path.relative_to(ROOT)), path
+            module, _ = lc.FAMILIES[family]
+            P = lc.apply_settings(importlib.import_module(module).PRESETS["learn"], sets)
+            assert entry["preset_sha256"] == lc.preset_fingerprint(P), f"{path}: rerun `{entry['command']}`"
+
+
 def test_plot_writes_a_png(tmp_path):
     sys.path.insert(0, str(QUALITY))
     try:
