@@ -173,6 +173,10 @@ def test_motion_probe_level2_micro_runs(motion_probe, capsys):
 def test_motion_probe_drop_belongs_to_the_gan_probe(motion_probe):
     with pytest.raises(SystemExit):
         motion_probe.main(["--probe", "md", "--drop", "matching", "--micro"])
+    with pytest.raises(SystemExit):
+        motion_probe.main(["--probe", "level2", "--recurrent", "conv_gru", "--micro"])
+    args = motion_probe.build_parser().parse_args(["--probe", "level2_gan", "--recurrent", "conv_gru", "--drop", "temporal"])
+    assert motion_probe.result_key(args) == "level2_gan_conv_gru_cvg_without_temporal"
 
 
 def test_motion_probe_results_are_filed_under_the_key_their_command_makes(motion_probe):

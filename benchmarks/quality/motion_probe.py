@@ -29,7 +29,8 @@ the generator's:
 * ``--probe level2_gan [--drop spatial|temporal|matching]``: level 2 trained as in
   the recipe but on real level-1 views instead of samples (so imperfect inputs
   play no part), with discriminator members removed, to see which one takes the
-  motion out.
+  motion out; ``--recurrent conv_gru`` trains the ConvGRU upsampler of SSW-GAN /
+  HVG appendix C instead of the separable 3D blocks.
 * ``--probe md``: the matching discriminator alone, on real pairs against pairs whose
   high-resolution window is another clip's or frozen at its first frame: how soon
   it can ask for the right content, and for the right motion.
@@ -40,6 +41,7 @@ the generator's:
     python benchmarks/quality/motion_probe.py --probe cascade
     python benchmarks/quality/motion_probe.py --probe level2
     python benchmarks/quality/motion_probe.py --probe level2_gan --drop matching
+    python benchmarks/quality/motion_probe.py --probe level2_gan --recurrent conv_gru
     python benchmarks/quality/motion_probe.py --probe md
     python benchmarks/quality/motion_probe.py --probe d --micro   # 2-step smoke run, writes nothing
 
@@ -163,13 +165,21 @@ def probe_cascade(family: str, runs: Path, samples: int, seed: int, passes: int 
                     "same frozen level 1 for comparison", "family": family, "samples": samples, **out}
 
 
-def _level2_setup(family: str, seed: int, clips: int | None = None):
-    """A fresh cascade of the family's learn preset and real top-level training clips (default: the preset's count)."""
+def _level2_setup(family: str, seed: int, clips: int | None = None, recurrent: str | None = None):
+    """A fresh cascade of the family's learn preset and real top-level training clips (default: the preset's count).
+
+    ``recurrent`` names a recurrent unit that replaces level 2's separable 3D blocks
+    (the ConvGRU upsampler of SSW-GAN / HVG appendix C).
+    """
     import importlib
 
     from _common import build_cascade
 
     P = importlib.import_module(FAMILIES[family][0]).PRESETS["learn"]
+    if recurrent:
+        top = P.levels[1]
+        P = dataclasses.replace(P, levels=(P.levels[0], dataclasses.replace(
+            top, g=dataclasses.replace(top.g, recurrent=recurrent)), *P.levels[2:]))
     torch.manual_seed(seed)
     cascade = build_cascade(P, P.num_classes)
     data = ShapesItems(clips or P.synthetic_clips, P.frames * P.stride, P.resolution, P.num_classes, seed)
@@ -254,7 +264,8 @@ def probe_level2(family: str, steps: int, every: int, seed: int, lr: float) -> d
             "baselines_on_held_out_windows": baselines, "fits": fits}
 
 
-def probe_level2_gan(family: str, steps: int, every: int, seed: int, drop: list[str]) -> dict[str, Any]:
+def probe_level2_gan(family: str, steps: int, every: int, seed: int, drop: list[str],
+                     recurrent: str | None = None) -> dict[str, Any]:
     """Level 2 trained as a GAN on real level-1 views (not samples), with some D members removed."""
     import argparse as _argparse
     import copy
@@ -263,7 +274,7 @@ def probe_level2_gan(family: str, steps: int, every: int, seed: int, drop: list[
 
     from vidgan_blocks.generators.base import reset_frame_stats
 
-    P, cascade, data = _level2_setup(family, seed)
+    P, cascade, data = _level2_setup(family, seed, recurrent=recurrent)
     lv1, lv2 = cascade[1], cascade[2]
     names = lv2.discriminator.names()
     for name in drop:
@@ -309,7 +320,7 @@ def probe_level2_gan(family: str, steps: int, every: int, seed: int, drop: list[
         tr.close()
     return {"what": "level 2 of the learn preset trained (GAN, the preset's settings) on real level-1 views instead "
                     "of level-1 samples; held-out real clips' views upsampled, batch statistics",
-            "family": family, "steps": steps, "dropped": drop, "members": [n for n in names if n not in drop],
+            "family": family, "steps": steps, "dropped": drop, "level2_recurrent": recurrent, "members": [n for n in names if n not in drop],
             "input_motion": round(motion(ev_lo), 4), "real_motion": round(motion(held.videos()), 4), "curve": points}
 
 
@@ -363,7 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--drop", action="append", default=[], choices=("spatial", "temporal", "matching"),
                     help="probe level2_gan: a discriminator member to remove (repeatable)")
     ap.add_argument("--runs", type=Path, default=ROOT / "runs" / "quality", help="probe cascade: where it was saved")
-    ap.add_argument("--recurrent", default=None, help="G's recurrent unit (default: the preset's, conv_gru)")
+    ap.add_argument("--recurrent", default=None,
+                    help="probe g: G's recurrent unit (default: the preset's, conv_gru); probe level2_gan: a unit "
+                         "replacing level 2's 3D blocks (SSW-GAN / HVG appendix C), default none")
     ap.add_argument("--steps", type=int, default=None, help="default: d, g, level2, md 300; level2_gan 200")
     ap.add_argument("--every", type=int, default=None, help="default: d, g, md 25; level2 50; level2_gan 100")
     ap.add_argument("--lr", type=float, default=1e-3, help="probes g, level2: Adam learning rate")
@@ -379,7 +392,8 @@ def result_key(args: argparse.Namespace) -> str:
     if args.probe in ("d", "cascade", "level2", "md"):
         return args.probe if args.probe == "d" else f"{args.probe}_{args.family}"
     if args.probe == "level2_gan":
-        return f"level2_gan_{args.family}_without_{'+'.join(args.drop) or 'nothing'}"
+        unit = f"_{args.recurrent}" if args.recurrent else ""
+        return f"level2_gan{unit}_{args.family}_without_{'+'.join(args.drop) or 'nothing'}"
     return f"g_{args.recurrent or dvd_gan_kinetics.PRESETS['learn'].g.recurrent}"
 
 
@@ -392,6 +406,8 @@ def main(argv: list[str] | None = None) -> int:
         P = dataclasses.replace(P, g=dataclasses.replace(P.g, recurrent=args.recurrent))
     if args.drop and args.probe != "level2_gan":
         ap.error("--drop applies to --probe level2_gan only")
+    if args.recurrent and args.probe not in ("g", "level2_gan"):
+        ap.error("--recurrent applies to --probes g and level2_gan only")
     steps = 2 if args.micro else (args.steps or (200 if args.probe == "level2_gan" else 300))
     every = 1 if args.micro else (args.every or {"level2": 50, "level2_gan": 100}.get(args.probe, 25))
     if args.probe == "md":
@@ -399,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.probe == "level2":
         entry = probe_level2(args.family, steps, every, args.seed, args.lr)
     elif args.probe == "level2_gan":
-        entry = probe_level2_gan(args.family, steps, every, args.seed, args.drop)
+        entry = probe_level2_gan(args.family, steps, every, args.seed, args.drop, args.recurrent)
     elif args.probe == "cascade":
         entry = probe_cascade(args.family, args.runs, 4 if args.micro else 64, args.seed, 1 if args.micro else None)
     elif args.probe == "d":
