@@ -70,6 +70,7 @@ import torch  # noqa: E402
 import dvd_gan_kinetics  # noqa: E402
 from learning_curves import EVAL_SEED, FAMILIES, ShapesItems, motion  # noqa: E402
 from vidgan_blocks.losses import d_hinge_loss  # noqa: E402
+from vidgan_blocks.ops import gather_windows  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "quality"
 
@@ -149,7 +150,7 @@ def probe_cascade(family: str, runs: Path, samples: int, seed: int, passes: int 
     fresh = Cascade([trained[1], *build_cascade(P, P.num_classes).levels[1:]])
     for lv in fresh:
         lv.freeze()
-    real = ShapesItems(samples, P.frames * P.stride, P.resolution, P.num_classes, EVAL_SEED).videos()[:, :, :: P.stride]
+    real = _strided_clips(P, samples, EVAL_SEED).videos()
     labels = torch.arange(samples) % P.num_classes
     out: dict[str, Any] = {"real": {"top": round(motion(real), 4), "level1_view": round(motion(trained.view(real, 1)), 4)}}
     for name, c in (("trained", trained), ("fresh_level2", fresh)):
@@ -165,6 +166,13 @@ def probe_cascade(family: str, runs: Path, samples: int, seed: int, passes: int 
                     "same frozen level 1 for comparison", "family": family, "samples": samples, **out}
 
 
+def _strided_clips(P: Any, n: int, seed: int) -> ShapesItems:
+    """``n`` MovingShapes clips as the cascade preset ``P`` sees them (every ``P.stride``-th frame)."""
+    items = ShapesItems(n, P.frames * P.stride, P.resolution, P.num_classes, seed)
+    items.clips = items.clips[:, :, :: P.stride]
+    return items
+
+
 def _level2_setup(family: str, seed: int, clips: int | None = None, recurrent: str | None = None):
     """A fresh cascade of the family's learn preset and real top-level training clips (default: the preset's count).
 
@@ -174,27 +182,21 @@ def _level2_setup(family: str, seed: int, clips: int | None = None, recurrent: s
     import importlib
 
     from _common import build_cascade
+    from learning_curves import apply_settings
 
     P = importlib.import_module(FAMILIES[family][0]).PRESETS["learn"]
     if recurrent:
-        top = P.levels[1]
-        P = dataclasses.replace(P, levels=(P.levels[0], dataclasses.replace(
-            top, g=dataclasses.replace(top.g, recurrent=recurrent)), *P.levels[2:]))
+        P = apply_settings(P, [f"level2.g.recurrent={recurrent}"])
     torch.manual_seed(seed)
     cascade = build_cascade(P, P.num_classes)
-    data = ShapesItems(clips or P.synthetic_clips, P.frames * P.stride, P.resolution, P.num_classes, seed)
-    data.clips = data.clips[:, :, :: P.stride]
-    return P, cascade, data
+    return P, cascade, _strided_clips(P, clips or P.synthetic_clips, seed)
 
 
 def _windows(cascade, videos: torch.Tensor, starts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(high, low) windows of level 2 from top-level clips: ``window`` low frames from each start."""
     lv = cascade[2]
     w, f = lv.window, lv.factors.temporal
-    low = cascade.view(videos, 1)
-    lows = torch.stack([low[i, :, s: s + w] for i, s in enumerate(starts.tolist())])
-    highs = torch.stack([videos[i, :, s * f: (s + w) * f] for i, s in enumerate(starts.tolist())])
-    return highs, lows
+    return gather_windows(videos, starts * f, w * f), gather_windows(cascade.view(videos, 1), starts, w)
 
 
 def _sensitivity(G, z: torch.Tensor, y, low: torch.Tensor) -> dict[str, float]:
@@ -214,8 +216,7 @@ def probe_level2(family: str, steps: int, every: int, seed: int, lr: float) -> d
     P, cascade, data = _level2_setup(family, seed, 512)
     G0 = cascade[2].generator
     lv = cascade[2]
-    held = ShapesItems(64, P.frames * P.stride, P.resolution, P.num_classes, EVAL_SEED)
-    held.clips = held.clips[:, :, :: P.stride]
+    held = _strided_clips(P, 64, EVAL_SEED)
     ev_gen = torch.Generator().manual_seed(EVAL_SEED)
     n_low = held.clips.shape[2] // lv.factors.temporal
     ev_hi, ev_lo = _windows(cascade, held.videos(), torch.randint(n_low - lv.window + 1, (64,), generator=ev_gen))
@@ -267,7 +268,6 @@ def probe_level2(family: str, steps: int, every: int, seed: int, lr: float) -> d
 def probe_level2_gan(family: str, steps: int, every: int, seed: int, drop: list[str],
                      recurrent: str | None = None) -> dict[str, Any]:
     """Level 2 trained as a GAN on real level-1 views (not samples), with some D members removed."""
-    import argparse as _argparse
     import copy
 
     from learning_curves import _config
@@ -290,11 +290,10 @@ def probe_level2_gan(family: str, steps: int, every: int, seed: int, drop: list[
         return cascade.view(data.clips[idx].float() / 127.5 - 1, 1)
 
     cascade.sample_lower = real_lower
-    held = ShapesItems(64, P.frames * P.stride, P.resolution, P.num_classes, EVAL_SEED)
-    held.clips = held.clips[:, :, :: P.stride]
+    held = _strided_clips(P, 64, EVAL_SEED)
     ev_lo, ev_y = cascade.view(held.videos(), 1), held.labels
     ev_z = torch.randn(64, lv2.generator.z_dim, generator=torch.Generator().manual_seed(EVAL_SEED))
-    tr = cascade.make_trainer(2, data, _config(P, _argparse.Namespace(seed=seed, augment=""), steps),
+    tr = cascade.make_trainer(2, data, _config(P, argparse.Namespace(seed=seed, augment=""), steps),
                               standing_passes=P.passes)
     points, t0 = [], time.process_time()
 
