@@ -42,6 +42,12 @@ def test_learning_curves_micro_run_of_every_family(lc):
     for family, entry in entries.items():
         assert entry["steps"] in (2, 4) and entry["fvd_start"] > 0 and entry["fvd_end"] > 0, family
         assert entry["preset"].endswith("--preset learn")
+        if lc.FAMILIES[family][1] == "cascade":  # windowed top levels are also scored on windows, as trained
+            assert entry["fvd_windows_start"] > 0 and entry["fvd_windows_end"] > 0, family
+            assert entry["ratio_windows"] == pytest.approx(entry["fvd_windows_end"] / entry["fvd_windows_start"],
+                                                           abs=1e-3)
+        else:
+            assert "fvd_windows_start" not in entry, family
 
 
 @pytest.mark.slow
@@ -130,8 +136,14 @@ def test_motion_probe_cascade_micro_run(tmp_path):
     entry = json.loads(out[out.index("micro ") + 6:])
     assert entry["family"] == "cvg" and entry["samples"] == 4
     for arm in ("trained", "fresh_level2"):
-        assert set(entry[arm]) == {"level1", "top", "top_view_at_level1", "grounding_error"}
-        assert all(v >= 0 for v in entry[arm].values())
+        scalars = {"level1", "top", "top_view_at_level1", "grounding_error"}
+        assert set(entry[arm]) == scalars | {"segment_frames", "unrolled", "tiled"}
+        assert all(entry[arm][k] >= 0 for k in scalars)
+        # 8 level-1 frames in windows of 2 -> 4 segments of 4 frames, unrolled and tiled
+        assert entry[arm]["segment_frames"] == 4
+        for how in ("unrolled", "tiled"):
+            assert len(entry[arm][how]["motion"]) == len(entry[arm][how]["fvd_ms"]) == 4
+            assert all(m >= 0 for m in entry[arm][how]["motion"])
     assert entry["real"]["top"] > 0.05  # MovingShapes clips move
 
 

@@ -159,11 +159,42 @@ def probe_cascade(family: str, runs: Path, samples: int, seed: int, passes: int 
         back = c.view(high, 1)
         out[name] = {"level1": round(motion(low), 4), "top": round(motion(high), 4),
                      "top_view_at_level1": round(motion(back), 4),
-                     "grounding_error": round(float((back - low).abs().mean()), 4)}
+                     "grounding_error": round(float((back - low).abs().mean()), 4),
+                     **_segments(c, P, real, low, high, labels, seed, passes or P.passes)}
         print(f"[cascade {family} {name}] motion: level 1 {out[name]['level1']:.4f}  top {out[name]['top']:.4f}  "
               f"top seen at level 1 {out[name]['top_view_at_level1']:.4f}  (real {out['real']})", flush=True)
+        for k in ("unrolled", "tiled"):
+            print(f"    {k:8s} per window-long segment: motion {out[name][k]['motion']}  FVD-MS {out[name][k]['fvd_ms']}",
+                  flush=True)
     return {"what": "motion (std over time) through the levels of the saved learn cascade; a fresh level 2 on the "
-                    "same frozen level 1 for comparison", "family": family, "samples": samples, **out}
+                    "same frozen level 1 for comparison; per level-2-window segment of the output, unrolled as "
+                    "generation runs it and tiled (each window upsampled on its own, as in training)",
+            "family": family, "samples": samples, **out}
+
+
+def _segments(c, P: Any, real: torch.Tensor, low: torch.Tensor, high: torch.Tensor, labels: torch.Tensor,
+              seed: int, passes: int) -> dict[str, Any]:
+    """Motion and FVD-MS per segment of the top level's training window, for the unrolled output ``high``
+    and for the same level-1 samples upsampled window by window (the setup the level is trained in)."""
+    from unrolling import segment_fvd
+
+    from vidgan_blocks.metrics.shapes_net import load_shapes_net
+
+    top = c[len(c)]
+    w, f = top.window, top.factors.temporal
+    seg = w * f
+    g = top.sampler
+    # per-time-step statistics at the window length, on random windows of fresh level-1 samples
+    c.generate_windows(2, seed=seed + 5, passes=passes, stats_batch=min(P.stats_batch, len(labels)))
+    z = torch.randn(len(labels), int(g.z_dim), generator=torch.Generator().manual_seed(seed + 6))
+    with torch.no_grad():
+        tiled = torch.cat([g(z, labels, low_res=low[:, :, s : s + w]) for s in range(0, low.shape[2] - w + 1, w)], 2)
+    net = load_shapes_net()
+    out: dict[str, Any] = {"segment_frames": seg}
+    for name, v in (("unrolled", high), ("tiled", tiled)):
+        out[name] = {"motion": [round(motion(v[:, :, s : s + seg]), 4) for s in range(0, v.shape[2] - seg + 1, seg)],
+                     "fvd_ms": segment_fvd(net, real, v, seg)}
+    return out
 
 
 def _strided_clips(P: Any, n: int, seed: int) -> ShapesItems:
@@ -416,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.probe == "level2_gan":
         entry = probe_level2_gan(args.family, steps, every, args.seed, args.drop, args.recurrent)
     elif args.probe == "cascade":
-        entry = probe_cascade(args.family, args.runs, 4 if args.micro else 64, args.seed, 1 if args.micro else None)
+        entry = probe_cascade(args.family, args.runs, 4 if args.micro else 128, args.seed, 1 if args.micro else None)
     elif args.probe == "d":
         entry = probe_d(P, steps, every, args.seed)
     else:
