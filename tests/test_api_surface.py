@@ -10,7 +10,7 @@ EXPECTED = {
     # ops
     "DownsampleMode", "RandomCrop", "SampleFrames", "SpatialDownsample", "TemporalRepeat", "TemporalSubsample",
     "gather_windows", "random_crop", "random_window_starts", "sample_frames", "spatial_downsample",
-    "spatial_upsample", "temporal_repeat", "temporal_subsample", "temporal_windows",
+    "spatial_upsample", "temporal_repeat", "temporal_subsample", "temporal_windows", "widen_windows",
     "channels_last", "is_channels_last",
     # layers
     "AxialSelfAttention", "ConditionalBatchNorm", "FrameBatchNorm", "MixedProjectionHead", "ProjectionHead",

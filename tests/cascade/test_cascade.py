@@ -166,6 +166,68 @@ def test_real_and_fake_windows_are_aligned(device):
     trainer.close()
 
 
+def test_context_gives_g_the_wider_window_and_scores_the_window(device):
+    c = tiny_cascade()
+    first = _TimeCode()
+    first.frames = 8
+    c.levels[0] = Level(first)
+    c.levels[0].freeze()
+    spy = _Spy(c[2].generator)
+    c.levels[1] = Level(spy, c[2].discriminator, factors=ViewFactors(2, 2), window=2, context=2)
+    trainer = c.make_trainer(2, Clips(n=8, frames=16), cfg(), device=device)
+    for _ in range(6):
+        fake = trainer.make_fake(3, {})
+        seen = spy.seen[-1]
+        assert seen.shape[2] == 6 and fake["low_res"].shape[2] == 2  # 2 + 2 * 2 frames in, 2 scored
+        assert fake["video"].shape == (3, 3, 4, 16, 16)
+        for b in range(3):
+            got = (seen[b, 0, :, 0, 0] * 100).round().long().tolist()  # offset + frame index, offset % 10 == 0
+            kept = (fake["low_res"][b, 0, :, 0, 0] * 100).round().long().tolist()
+            assert got == list(range(got[0], got[0] + 6))  # consecutive level-1 frames
+            assert kept == [kept[0], kept[0] + 1] and kept[0] - got[0] in range(5)  # the scored window is inside
+            u, s = got[0] % 10, kept[0] % 10  # frame indices of the wide and the scored window in the 8 frames
+            assert u == min(max(s - 2, 0), 8 - 6)  # two frames each side, shifted inwards at the clip's edges
+    trainer.close()
+    with pytest.raises(ValueError, match="window"):
+        Level(c[2].generator, c[2].discriminator, factors=ViewFactors(2, 2), window=None, context=1)
+    with pytest.raises(ValueError, match="context"):
+        Level(c[2].generator, c[2].discriminator, factors=ViewFactors(2, 2), window=2, context=-1)
+
+
+def test_context_trains_window_frames_as_unrolling_computes_them(device):
+    # an upsampling generator is convolutional in time: with context >= its radius in low-res frames, the kept
+    # frames equal the same frames of the whole-video output, which plain windows (context 0) do not
+    c = tiny_cascade()
+    g = c[2].generator.to(device).train()
+    f = g.factor_t
+    halo = -(-temporal_radius(g) // f)
+    low = torch.rand(2, 3, 12, 8, 8, device=device) * 2 - 1
+    z = torch.randn(2, g.z_dim, device=device)
+    y = torch.tensor([0, 1], device=device)
+    starts = torch.tensor([5, 5], device=device)  # one start: per-frame batch statistics pair the same frames
+    from vidgan_blocks.ops import gather_windows, widen_windows
+
+    import copy
+
+    with torch.no_grad():
+        whole = gather_windows(copy.deepcopy(g)(z, y, low_res=low), starts * f, 2 * f)
+        for context, equal in ((halo, True), (0, False)):
+            wide_starts, wide, offsets = widen_windows(starts, 12, 2, context)
+            out = copy.deepcopy(g)(z, y, low_res=gather_windows(low, wide_starts, wide))  # own running-stat length
+            kept = gather_windows(out, offsets * f, 2 * f)
+            assert torch.allclose(kept, whole, atol=1e-5) == equal, context
+
+
+def test_context_is_saved_and_loaded(tmp_path, device):
+    c = tiny_cascade()
+    c.levels[1] = Level(c[2].generator, c[2].discriminator, factors=ViewFactors(2, 2), window=2, context=1,
+                        generator_config=c[2].generator_config, discriminator_config=c[2].discriminator_config)
+    assert c.spec()["levels"][1]["context"] == 1 and "context" not in c.spec()["levels"][0]
+    c.save(tmp_path)
+    assert Cascade.load(tmp_path)[2].context == 1
+    assert "context=1" in repr(c[2])
+
+
 def test_train_in_order_and_frozen_level_unchanged(device):
     c = tiny_cascade()
     with pytest.raises(RuntimeError, match="train or load level 1"):

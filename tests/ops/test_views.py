@@ -24,6 +24,7 @@ from vidgan_blocks.ops import (
     temporal_repeat,
     temporal_subsample,
     temporal_windows,
+    widen_windows,
 )
 
 
@@ -207,6 +208,36 @@ class TestWindows:
     def test_random_starts_reach_both_ends(self):
         starts = random_window_starts(2000, 10, 4, torch.Generator().manual_seed(0))
         assert set(starts.tolist()) == set(range(7))
+
+    @given(length=st.integers(1, 40), batch=st.integers(1, 6), context=st.integers(0, 6), data=st.data())
+    def test_widened_windows_hold_the_windows_with_all_the_context_there_is(self, length, batch, context, data):
+        window = data.draw(st.integers(1, length))
+        starts = random_window_starts(batch, length, window, torch.Generator().manual_seed(length + context))
+        wide_starts, wide, offsets = widen_windows(starts, length, window, context)
+        assert wide == min(length, window + 2 * context)
+        assert torch.equal(wide_starts + offsets, starts)
+        assert bool((wide_starts >= 0).all() and (wide_starts + wide <= length).all())
+        for s, u in zip(starts.tolist(), wide_starts.tolist(), strict=True):
+            # each side gets `context` frames, or every frame the video has on that side, or more when the
+            # other side is short and the wide window shifts inwards
+            assert s - u >= min(context, s)
+            assert (u + wide) - (s + window) >= min(context, length - (s + window))
+
+    def test_widened_windows_values(self, device):
+        starts = torch.tensor([0, 3, 8], device=device)
+        wide_starts, wide, offsets = widen_windows(starts, 10, 2, 2)
+        assert wide == 6 and wide_starts.device == starts.device
+        assert wide_starts.tolist() == [0, 1, 4] and offsets.tolist() == [0, 2, 4]
+        wide_starts, wide, offsets = widen_windows(starts, 10, 2, 0)
+        assert wide == 2 and torch.equal(wide_starts, starts) and not offsets.any()
+        with pytest.raises(ValueError, match="context"):
+            widen_windows(starts, 10, 2, -1)
+        with pytest.raises(ValueError, match="context"):
+            widen_windows(starts, 10, 2, True)
+        with pytest.raises(ValueError, match="longer than"):
+            widen_windows(starts, 1, 2, 1)
+        with pytest.raises(ValueError, match="integer tensor"):
+            widen_windows(starts.float(), 10, 2, 1)
 
     def test_gather_matches_indexing(self, device):
         x = video(t=10, device=device)

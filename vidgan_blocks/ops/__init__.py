@@ -16,6 +16,7 @@ from .views import (
     temporal_repeat,
     temporal_subsample,
     temporal_windows,
+    widen_windows,
 )
 from .memory_format import channels_last, is_channels_last
 from .warp import FactorizedKernels, KernelWarp, factorized_kernels, kernel_offsets, kernel_warp
@@ -36,6 +37,7 @@ __all__ = [
     "temporal_repeat",
     "temporal_subsample",
     "temporal_windows",
+    "widen_windows",
     "channels_last",
     "is_channels_last",
     "FactorizedKernels",

@@ -39,6 +39,7 @@ __all__ = [
     "RandomCrop",
     "temporal_windows",
     "random_window_starts",
+    "widen_windows",
     "gather_windows",
 ]
 
@@ -369,6 +370,44 @@ def random_window_starts(
         device = generator.device if generator is not None else torch.device("cpu")
     u = _rand((batch,), generator, torch.device(device))
     return (u * (length - window + 1)).floor().long().clamp_(max=length - window)
+
+
+def widen_windows(starts: torch.Tensor, length: int, window: int, context: int) -> tuple[torch.Tensor, int, torch.Tensor]:
+    """Widen ``window``-frame windows by up to ``context`` frames on each side, within ``[0, length)``.
+
+    A level trained on windows with temporal padding sees a padded edge next to every
+    window, while convolutional unrolling runs it over whole videos, where most frames
+    have real neighbours. Feeding the generator the wider window and keeping only the
+    frames of the original one trains those frames as unrolling computes them: with
+    ``context`` at least the generator's temporal radius (in input frames), a kept frame
+    equals the same frame of the whole-video output unless the video's own edge is
+    nearer, and then that edge is in the wider window too.
+
+    All wider windows have the same length ``min(length, window + 2 * context)``, so they
+    batch; near the video's edges they are shifted inwards rather than cut.
+
+    Args:
+        starts: ``(B,)`` starts of the windows (e.g. from :func:`random_window_starts`).
+        length: frames of the video the windows are taken from.
+        window: frames per window.
+        context: frames to add on each side (0 keeps the windows).
+
+    Returns:
+        ``(wide_starts, wide_length, offsets)``: ``gather_windows(x, wide_starts, wide_length)``
+        holds every window, which starts at ``offsets`` inside it
+        (``wide_starts + offsets == starts``). Tensors on ``starts``' device; nothing is read back.
+    """
+    check_positive_int(length, "length")
+    check_positive_int(window, "window")
+    if isinstance(context, bool) or not isinstance(context, int) or context < 0:
+        raise ValueError(f"context: expected an int >= 0, got {context!r}")
+    if window > length:
+        raise ValueError(f"widen_windows: window={window} is longer than length={length}")
+    if not isinstance(starts, torch.Tensor) or starts.dim() != 1 or starts.is_floating_point() or starts.dtype == torch.bool:
+        raise ValueError(f"starts: expected a 1-D integer tensor, got {getattr(starts, 'shape', type(starts).__name__)}")
+    wide = min(length, window + 2 * context)
+    wide_starts = (starts - context).clamp(min=0, max=length - wide)
+    return wide_starts, wide, starts - wide_starts
 
 
 def gather_windows(x: torch.Tensor, starts: torch.Tensor | Sequence[int], window: int) -> torch.Tensor:

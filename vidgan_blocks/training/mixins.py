@@ -16,7 +16,7 @@ from torch import nn
 
 from .._checks import check_int, check_positive_int, check_video
 from ..layers.norm import FrameBatchNorm
-from ..ops.views import gather_windows, random_window_starts, spatial_downsample, temporal_subsample
+from ..ops.views import gather_windows, random_window_starts, spatial_downsample, temporal_subsample, widen_windows
 from .trainer import View
 
 __all__ = ["EMAMixin", "StandingStatsMixin", "FrameConditionalMixin", "WindowedTrainingMixin", "standing_stats"]
@@ -222,6 +222,16 @@ class FrameConditionalMixin:
         return {**super().sample_context(n), "cond_frames": cond}
 
 
+def check_context(context: int, window: int | None) -> int:
+    """Validate a windowed level's ``context`` (low-resolution frames of context per side)."""
+    if isinstance(context, bool) or not isinstance(context, int) or context < 0:
+        raise ValueError(f"context: expected an int >= 0, got {context!r}")
+    if context and window is None:
+        raise ValueError(f"context: a level trained on whole clips (window=None) has no window to widen, got "
+                         f"context={context}")
+    return context
+
+
 class WindowedTrainingMixin:
     """Partial-view (windowed) training of an upsampling cascade level.
 
@@ -237,11 +247,23 @@ class WindowedTrainingMixin:
     Hook points for the cascade code: :meth:`real_pair`, :meth:`sample_lower`,
     :meth:`window_starts`.
 
+    With ``context`` > 0 the generator is given the fake window widened by up to
+    ``context`` low-resolution frames on each side (within the lower-level sample,
+    :func:`~vidgan_blocks.ops.widen_windows`), and only the frames of the window
+    itself are kept and scored. The papers feed the window alone (0, the default),
+    so that every trained frame lies near a padded edge; unrolling at inference
+    asks the level for frames far from one. With ``context`` at least the
+    generator's temporal radius in low-resolution frames
+    (``ceil(temporal_radius(G) / f_t)``), the kept frames are computed as unrolling
+    computes them, at the cost of running G on ``window + 2 * context`` frames.
+
     Keywords:
         lower_level: ``lower_level(n, labels, generator) -> (n, 3, t, h, w)``,
             samples of the frozen lower levels (called under ``no_grad``).
         window: low-resolution frames per window; ``None`` trains on whole clips.
         temporal_factor, spatial_factor: ``f_t`` and ``f_s`` between the levels.
+        context: low-resolution frames of context given to G on each side of a
+            fake window (default 0); needs a ``window``.
     """
 
     def __init__(
@@ -251,6 +273,7 @@ class WindowedTrainingMixin:
         window: int | None = None,
         temporal_factor: int = 1,
         spatial_factor: int = 1,
+        context: int = 0,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -258,6 +281,7 @@ class WindowedTrainingMixin:
             raise TypeError(f"lower_level: expected a callable, got {type(lower_level).__name__}")
         self.lower_level = lower_level
         self.window = None if window is None else check_positive_int(window, "window")
+        self.context = check_context(context, self.window)
         self.temporal_factor = check_positive_int(temporal_factor, "temporal_factor")
         self.spatial_factor = check_positive_int(spatial_factor, "spatial_factor")
 
@@ -309,8 +333,19 @@ class WindowedTrainingMixin:
         if labels is None and self.conditional:
             labels = torch.randint(int(self.G.num_classes), (n,), generator=gen, device=self.device)
         low = self.sample_lower(n, labels, gen)
-        _, low_w = self._windows(None, low, gen)
-        ctx = {**context, "low_res": low_w}
-        return super().make_fake(n, ctx, model=model, generator=generator, truncation=truncation, labels=labels)
+        if not self.context:
+            _, low_w = self._windows(None, low, gen)
+            ctx = {**context, "low_res": low_w}
+            return super().make_fake(n, ctx, model=model, generator=generator, truncation=truncation, labels=labels)
+        assert self.window is not None  # check_context
+        starts = self.window_starts(low.shape[0], low.shape[2], gen)
+        wide_starts, wide, offsets = widen_windows(starts, low.shape[2], self.window, self.context)
+        low_wide = gather_windows(low, wide_starts, wide)
+        view = super().make_fake(n, {**context, "low_res": low_wide}, model=model, generator=generator,
+                                 truncation=truncation, labels=labels)
+        f = self.temporal_factor
+        view["video"] = gather_windows(view["video"], offsets * f, self.window * f)  # the frames D scores
+        view["low_res"] = gather_windows(low_wide, offsets, self.window)  # their own low-res window, for the MD
+        return view
 
 
