@@ -868,7 +868,7 @@ class LevelSpec:
 
     ``mode`` is the f_s filter of the views: ``"bilinear"`` (CVG section 3) or
     ``"nearest"`` (SSW-GAN section 3.1); a matching discriminator must use the same.
-    ``context``: low-resolution frames of context G gets on each side of a fake
+    ``window_context``: low-resolution frames of context G gets on each side of a fake
     training window (:class:`~vidgan_blocks.cascade.Level`; 0, the papers' setup,
     leaves it out of the repr, so the fingerprints of presets without it stay as they were).
     """
@@ -878,11 +878,11 @@ class LevelSpec:
     factors: tuple[int, int] = (1, 1)
     window: int | None = None
     mode: str = "bilinear"
-    context: int = dataclasses.field(default=0, repr=False)
+    window_context: int = dataclasses.field(default=0, repr=False)
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr)
-        extra = f", context={self.context!r}" if self.context else ""
+        extra = f", window_context={self.window_context!r}" if self.window_context else ""
         return f"{type(self).__name__}({fields}{extra})"
 
     def view_factors(self) -> Any:
@@ -927,7 +927,7 @@ def build_cascade(P: CascadePreset, num_classes: int | None) -> Any:
         d_cfg = dataclasses.replace(spec.d, num_classes=num_classes)
         # factors of level l make level l-1's view from level l's: stored on the upper level
         levels.append(Level(build_generator(g_cfg), d_cfg.build(), factors=spec.view_factors() if i else None,
-                            window=spec.window, context=spec.context, optim=optim, discriminator_config=d_cfg))
+                            window=spec.window, window_context=spec.window_context, optim=optim, discriminator_config=d_cfg))
     return Cascade(levels)
 
 

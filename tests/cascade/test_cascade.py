@@ -173,7 +173,7 @@ def test_context_gives_g_the_wider_window_and_scores_the_window(device):
     c.levels[0] = Level(first)
     c.levels[0].freeze()
     spy = _Spy(c[2].generator)
-    c.levels[1] = Level(spy, c[2].discriminator, factors=ViewFactors(2, 2), window=2, context=2)
+    c.levels[1] = Level(spy, c[2].discriminator, factors=ViewFactors(2, 2), window=2, window_context=2)
     trainer = c.make_trainer(2, Clips(n=8, frames=16), cfg(), device=device)
     for _ in range(6):
         fake = trainer.make_fake(3, {})
@@ -188,10 +188,10 @@ def test_context_gives_g_the_wider_window_and_scores_the_window(device):
             u, s = got[0] % 10, kept[0] % 10  # frame indices of the wide and the scored window in the 8 frames
             assert u == min(max(s - 2, 0), 8 - 6)  # two frames each side, shifted inwards at the clip's edges
     trainer.close()
-    with pytest.raises(ValueError, match="window"):
-        Level(c[2].generator, c[2].discriminator, factors=ViewFactors(2, 2), window=None, context=1)
-    with pytest.raises(ValueError, match="context"):
-        Level(c[2].generator, c[2].discriminator, factors=ViewFactors(2, 2), window=2, context=-1)
+    with pytest.raises(ValueError, match="window=None"):
+        Level(c[2].generator, c[2].discriminator, factors=ViewFactors(2, 2), window=None, window_context=1)
+    with pytest.raises(ValueError, match="window_context"):
+        Level(c[2].generator, c[2].discriminator, factors=ViewFactors(2, 2), window=2, window_context=-1)
 
 
 def test_context_trains_window_frames_as_unrolling_computes_them(device):
@@ -220,12 +220,12 @@ def test_context_trains_window_frames_as_unrolling_computes_them(device):
 
 def test_context_is_saved_and_loaded(tmp_path, device):
     c = tiny_cascade()
-    c.levels[1] = Level(c[2].generator, c[2].discriminator, factors=ViewFactors(2, 2), window=2, context=1,
+    c.levels[1] = Level(c[2].generator, c[2].discriminator, factors=ViewFactors(2, 2), window=2, window_context=1,
                         generator_config=c[2].generator_config, discriminator_config=c[2].discriminator_config)
-    assert c.spec()["levels"][1]["context"] == 1 and "context" not in c.spec()["levels"][0]
+    assert c.spec()["levels"][1]["window_context"] == 1 and "window_context" not in c.spec()["levels"][0]
     c.save(tmp_path)
-    assert Cascade.load(tmp_path)[2].context == 1
-    assert "context=1" in repr(c[2])
+    assert Cascade.load(tmp_path)[2].window_context == 1
+    assert "window_context=1" in repr(c[2])
 
 
 def test_train_in_order_and_frozen_level_unchanged(device):

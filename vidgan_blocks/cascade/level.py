@@ -21,7 +21,7 @@ from torch import nn
 from .._checks import check_positive_int
 from ..data.views import ViewFactors
 from ..layers.norm import FrameBatchNorm
-from ..training.mixins import check_context
+from ..training.mixins import check_window_context
 
 __all__ = ["Level", "LevelOptim", "temporal_radius"]
 
@@ -106,8 +106,8 @@ class Level:
         window: low-resolution frames per training window (CVG Kinetics level 2:
             6 frames of 32x32 upsampled to 12 of 128x128); ``None`` trains on
             whole views.
-        context: low-resolution frames of context G gets on each side of a fake
-            training window, whose own frames alone are scored (default 0, the
+        window_context: low-resolution frames of context G gets on each side of a
+            fake training window, whose own frames alone are scored (default 0, the
             papers' setup; see :class:`~vidgan_blocks.training.WindowedTrainingMixin`).
         optim: :class:`LevelOptim`.
         name: used for directories and logs (default ``level{l}``).
@@ -126,7 +126,7 @@ class Level:
         *,
         factors: ViewFactors | None = None,
         window: int | None = None,
-        context: int = 0,
+        window_context: int = 0,
         optim: LevelOptim | None = None,
         name: str | None = None,
         generator_config: Any = None,
@@ -146,7 +146,7 @@ class Level:
         self.discriminator = discriminator
         self.factors = factors if factors is not None else ViewFactors()
         self.window = None if window is None else check_positive_int(window, "window")
-        self.context = check_context(context, self.window)
+        self.window_context = check_window_context(window_context, self.window)
         self.optim = optim if optim is not None else LevelOptim()
         self.name = name
         self.generator_config = generator_config if generator_config is not None else getattr(generator, "config", None)
@@ -197,7 +197,7 @@ class Level:
             "name": self.name,
             "factors": {"temporal": self.factors.temporal, "spatial": self.factors.spatial, "mode": self.factors.mode},
             "window": self.window,
-            **({"context": self.context} if self.context else {}),  # absent: 0, as in files written before it existed
+            **({"window_context": self.window_context} if self.window_context else {}),  # absent: 0, as in files written before it existed
             "optim": self.optim.to_dict(),
             "generator": conf(self.generator_config),
             "discriminator": conf(self.discriminator_config),
@@ -208,7 +208,7 @@ class Level:
             f"Level(name={self.name!r}, generator={type(self.generator).__name__}, "
             f"discriminator={type(self.discriminator).__name__ if self.discriminator is not None else None}, "
             f"factors=({self.factors.temporal}, {self.factors.spatial}), window={self.window}"
-            + (f", context={self.context})" if self.context else ")")
+            + (f", window_context={self.window_context})" if self.window_context else ")")
         )
 
 

@@ -222,14 +222,14 @@ class FrameConditionalMixin:
         return {**super().sample_context(n), "cond_frames": cond}
 
 
-def check_context(context: int, window: int | None) -> int:
-    """Validate a windowed level's ``context`` (low-resolution frames of context per side)."""
-    if isinstance(context, bool) or not isinstance(context, int) or context < 0:
-        raise ValueError(f"context: expected an int >= 0, got {context!r}")
-    if context and window is None:
-        raise ValueError(f"context: a level trained on whole clips (window=None) has no window to widen, got "
-                         f"context={context}")
-    return context
+def check_window_context(window_context: int, window: int | None) -> int:
+    """Validate a windowed level's ``window_context`` (low-resolution frames of context per side)."""
+    if isinstance(window_context, bool) or not isinstance(window_context, int) or window_context < 0:
+        raise ValueError(f"window_context: expected an int >= 0, got {window_context!r}")
+    if window_context and window is None:
+        raise ValueError(f"window_context: a level trained on whole clips (window=None) has no window to widen, "
+                         f"got window_context={window_context}")
+    return window_context
 
 
 class WindowedTrainingMixin:
@@ -247,23 +247,23 @@ class WindowedTrainingMixin:
     Hook points for the cascade code: :meth:`real_pair`, :meth:`sample_lower`,
     :meth:`window_starts`.
 
-    With ``context`` > 0 the generator is given the fake window widened by up to
-    ``context`` low-resolution frames on each side (within the lower-level sample,
+    With ``window_context`` > 0 the generator is given the fake window widened by up to
+    ``window_context`` low-resolution frames on each side (within the lower-level sample,
     :func:`~vidgan_blocks.ops.widen_windows`), and only the frames of the window
     itself are kept and scored. The papers feed the window alone (0, the default),
     so that every trained frame lies near a padded edge; unrolling at inference
-    asks the level for frames far from one. With ``context`` at least the
+    asks the level for frames far from one. With ``window_context`` at least the
     generator's temporal radius in low-resolution frames
     (``ceil(temporal_radius(G) / f_t)``), the kept frames are computed as unrolling
-    computes them, at the cost of running G on ``window + 2 * context`` frames.
+    computes them, at the cost of running G on ``window + 2 * window_context`` frames.
 
     Keywords:
         lower_level: ``lower_level(n, labels, generator) -> (n, 3, t, h, w)``,
             samples of the frozen lower levels (called under ``no_grad``).
         window: low-resolution frames per window; ``None`` trains on whole clips.
         temporal_factor, spatial_factor: ``f_t`` and ``f_s`` between the levels.
-        context: low-resolution frames of context given to G on each side of a
-            fake window (default 0); needs a ``window``.
+        window_context: low-resolution frames of context given to G on each side
+            of a fake window (default 0); needs a ``window``.
     """
 
     def __init__(
@@ -273,7 +273,7 @@ class WindowedTrainingMixin:
         window: int | None = None,
         temporal_factor: int = 1,
         spatial_factor: int = 1,
-        context: int = 0,
+        window_context: int = 0,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -281,7 +281,7 @@ class WindowedTrainingMixin:
             raise TypeError(f"lower_level: expected a callable, got {type(lower_level).__name__}")
         self.lower_level = lower_level
         self.window = None if window is None else check_positive_int(window, "window")
-        self.context = check_context(context, self.window)
+        self.window_context = check_window_context(window_context, self.window)
         self.temporal_factor = check_positive_int(temporal_factor, "temporal_factor")
         self.spatial_factor = check_positive_int(spatial_factor, "spatial_factor")
 
@@ -333,13 +333,13 @@ class WindowedTrainingMixin:
         if labels is None and self.conditional:
             labels = torch.randint(int(self.G.num_classes), (n,), generator=gen, device=self.device)
         low = self.sample_lower(n, labels, gen)
-        if not self.context:
+        if not self.window_context:
             _, low_w = self._windows(None, low, gen)
             ctx = {**context, "low_res": low_w}
             return super().make_fake(n, ctx, model=model, generator=generator, truncation=truncation, labels=labels)
-        assert self.window is not None  # check_context
+        assert self.window is not None  # check_window_context
         starts = self.window_starts(low.shape[0], low.shape[2], gen)
-        wide_starts, wide, offsets = widen_windows(starts, low.shape[2], self.window, self.context)
+        wide_starts, wide, offsets = widen_windows(starts, low.shape[2], self.window, self.window_context)
         low_wide = gather_windows(low, wide_starts, wide)
         view = super().make_fake(n, {**context, "low_res": low_wide}, model=model, generator=generator,
                                  truncation=truncation, labels=labels)
