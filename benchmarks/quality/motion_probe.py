@@ -140,6 +140,7 @@ def probe_cascade(family: str, runs: Path, samples: int, seed: int, passes: int 
     from _common import build_cascade
 
     from vidgan_blocks.cascade import Cascade
+    from vidgan_blocks.metrics.shapes_net import load_shapes_net
 
     P = importlib.import_module(FAMILIES[family][0]).PRESETS["learn"]
     if not (runs / family / "cascade.json").exists():
@@ -151,6 +152,7 @@ def probe_cascade(family: str, runs: Path, samples: int, seed: int, passes: int 
     for lv in fresh:
         lv.freeze()
     real = _strided_clips(P, samples, EVAL_SEED).videos()
+    net = load_shapes_net()
     labels = torch.arange(samples) % P.num_classes
     out: dict[str, Any] = {"real": {"top": round(motion(real), 4), "level1_view": round(motion(trained.view(real, 1)), 4)}}
     for name, c in (("trained", trained), ("fresh_level2", fresh)):
@@ -160,7 +162,7 @@ def probe_cascade(family: str, runs: Path, samples: int, seed: int, passes: int 
         out[name] = {"level1": round(motion(low), 4), "top": round(motion(high), 4),
                      "top_view_at_level1": round(motion(back), 4),
                      "grounding_error": round(float((back - low).abs().mean()), 4),
-                     **_segments(c, P, real, low, high, labels, seed, passes or P.passes)}
+                     **_segments(c, P, net, real, low, high, labels, seed, passes or P.passes)}
         print(f"[cascade {family} {name}] motion: level 1 {out[name]['level1']:.4f}  top {out[name]['top']:.4f}  "
               f"top seen at level 1 {out[name]['top_view_at_level1']:.4f}  (real {out['real']})", flush=True)
         for k in ("unrolled", "tiled"):
@@ -172,13 +174,13 @@ def probe_cascade(family: str, runs: Path, samples: int, seed: int, passes: int 
             "family": family, "samples": samples, **out}
 
 
-def _segments(c, P: Any, real: torch.Tensor, low: torch.Tensor, high: torch.Tensor, labels: torch.Tensor,
+def _segments(c, P: Any, net, real: torch.Tensor, low: torch.Tensor, high: torch.Tensor, labels: torch.Tensor,
               seed: int, passes: int) -> dict[str, Any]:
     """Motion and FVD-MS per segment of the top level's training window, for the unrolled output ``high``
     and for the same level-1 samples upsampled window by window (the setup the level is trained in)."""
     from unrolling import segment_fvd
 
-    from vidgan_blocks.metrics.shapes_net import load_shapes_net
+    from vidgan_blocks.ops import temporal_windows
 
     top = c[len(c)]
     w, f = top.window, top.factors.temporal
@@ -188,8 +190,7 @@ def _segments(c, P: Any, real: torch.Tensor, low: torch.Tensor, high: torch.Tens
     c.generate_windows(2, seed=seed + 5, passes=passes, stats_batch=min(P.stats_batch, len(labels)))
     z = torch.randn(len(labels), int(g.z_dim), generator=torch.Generator().manual_seed(seed + 6))
     with torch.no_grad():
-        tiled = torch.cat([g(z, labels, low_res=low[:, :, s : s + w]) for s in range(0, low.shape[2] - w + 1, w)], 2)
-    net = load_shapes_net()
+        tiled = torch.cat([g(z, labels, low_res=low[:, :, s : s + w]) for s in temporal_windows(low.shape[2], w)], 2)
     out: dict[str, Any] = {"segment_frames": seg}
     for name, v in (("unrolled", high), ("tiled", tiled)):
         out[name] = {"motion": [round(motion(v[:, :, s : s + seg]), 4) for s in range(0, v.shape[2] - seg + 1, seg)],
