@@ -244,3 +244,27 @@ def test_set_needs_its_own_out(lc):
     with pytest.raises(SystemExit) as err:
         lc.main(["--family", "dvd_gan", "--set", "lr_g=1e-4"])
     assert err.value.code == 2
+
+
+@pytest.mark.slow
+def test_cascade_levels_train_with_the_presets_ema_setting(lc, monkeypatch, tmp_path, capsys):
+    """``--set ema_start=N`` reaches every level's trainer (the shipped presets keep ``ema_start=None``)."""
+    from vidgan_blocks.cascade import Cascade
+
+    seen, make = [], Cascade.make_trainer
+
+    def recording(self, l, *args, **kwargs):
+        tr = make(self, l, *args, **kwargs)
+        seen.append((l, kwargs.get("ema_start"), kwargs.get("ema_decay"), getattr(tr, "ema_start", None)))
+        return tr
+
+    monkeypatch.setattr(Cascade, "make_trainer", recording)
+    threads = torch.get_num_threads()
+    try:
+        assert lc.main(["--family", "cvg", "--micro", "--set", "ema_start=1", "--out", str(tmp_path / "lc.json"),
+                        "--threads", str(threads)]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    decay = importlib.import_module("cvg_kinetics").PRESETS["learn"].ema_decay
+    assert seen == [(1, 1, decay, 1), (2, 1, decay, 1)]
+    assert "micro cvg" in capsys.readouterr().out

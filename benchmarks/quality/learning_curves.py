@@ -329,7 +329,7 @@ def run_cascade(family: str, P: Any, args: argparse.Namespace, net) -> dict[str,
         cfg = _config(P, args, steps[l - 1])
         for k in range(l - 1):  # as Cascade.train_level: the frozen levels below get standing statistics first
             cascade._standing_one_shot(k, P.passes, P.stats_batch, 0, None)
-        tr = cascade.make_trainer(l, data, cfg, standing_passes=P.passes)
+        tr = cascade.make_trainer(l, data, cfg, standing_passes=P.passes, ema_start=P.ema_start, ema_decay=P.ema_decay)
 
         def evaluate(tr=tr, l=l, ref_feats=ref_feats, curve=curve, t0=t0):
             # the chain up to level l as generation runs it: frozen levels below, a frozen copy of the
