@@ -192,6 +192,8 @@ def test_context_gives_g_the_wider_window_and_scores_the_window(device):
         Level(c[2].generator, c[2].discriminator, factors=ViewFactors(2, 2), window=None, window_context=1)
     with pytest.raises(ValueError, match="window_context"):
         Level(c[2].generator, c[2].discriminator, factors=ViewFactors(2, 2), window=2, window_context=-1)
+    with pytest.raises(TypeError, match="window_context"):
+        Level(c[2].generator, c[2].discriminator, factors=ViewFactors(2, 2), window=2, window_context=True)
 
 
 def test_context_trains_window_frames_as_unrolling_computes_them(device):

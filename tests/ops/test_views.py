@@ -232,8 +232,12 @@ class TestWindows:
         assert wide == 2 and torch.equal(wide_starts, starts) and not offsets.any()
         with pytest.raises(ValueError, match="context"):
             widen_windows(starts, 10, 2, -1)
-        with pytest.raises(ValueError, match="context"):
+        with pytest.raises(TypeError, match="context"):
             widen_windows(starts, 10, 2, True)
+        with pytest.raises(TypeError, match="context"):
+            widen_windows(starts, 10, 2, 1.0)
+        with pytest.raises(TypeError, match="starts"):
+            widen_windows([0, 3], 10, 2, 1)
         with pytest.raises(ValueError, match="longer than"):
             widen_windows(starts, 1, 2, 1)
         with pytest.raises(ValueError, match="integer tensor"):

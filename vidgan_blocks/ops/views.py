@@ -399,11 +399,12 @@ def widen_windows(starts: torch.Tensor, length: int, window: int, context: int) 
     """
     check_positive_int(length, "length")
     check_positive_int(window, "window")
-    if isinstance(context, bool) or not isinstance(context, int) or context < 0:
-        raise ValueError(f"context: expected an int >= 0, got {context!r}")
+    check_int(context, "context", minimum=0)
     if window > length:
         raise ValueError(f"widen_windows: window={window} is longer than length={length}")
-    if not isinstance(starts, torch.Tensor) or starts.dim() != 1 or starts.is_floating_point() or starts.dtype == torch.bool:
+    if not isinstance(starts, torch.Tensor):
+        raise TypeError(f"starts: expected a 1-D integer tensor, got {type(starts).__name__}")
+    if starts.dim() != 1 or starts.is_floating_point() or starts.dtype == torch.bool:
         raise ValueError(f"starts: expected a 1-D integer tensor, got {getattr(starts, 'shape', type(starts).__name__)}")
     wide = min(length, window + 2 * context)
     wide_starts = (starts - context).clamp(min=0, max=length - wide)

@@ -224,8 +224,7 @@ class FrameConditionalMixin:
 
 def check_window_context(window_context: int, window: int | None) -> int:
     """Validate a windowed level's ``window_context`` (low-resolution frames of context per side)."""
-    if isinstance(window_context, bool) or not isinstance(window_context, int) or window_context < 0:
-        raise ValueError(f"window_context: expected an int >= 0, got {window_context!r}")
+    check_int(window_context, "window_context", minimum=0)
     if window_context and window is None:
         raise ValueError(f"window_context: a level trained on whole clips (window=None) has no window to widen, "
                          f"got window_context={window_context}")
