@@ -182,6 +182,71 @@ def test_motion_probe_level2_micro_runs(motion_probe, capsys):
     assert gan["command"].endswith("--family cvg --drop matching") and gan["steps"] == 2
 
 
+def test_motion_probe_class_pairs_each_clip_with_a_wrong_label(motion_probe, capsys, monkeypatch):
+    """--probe class trains D on every clip under its own label against a different one, and scores D as a
+    classifier of held-out clips under every label; --tint is its control."""
+    seen = []
+    build = motion_probe.dvd_gan_kinetics.build_models
+    nc = motion_probe.dvd_gan_kinetics.PRESETS["learn"].num_classes
+
+    def recording(P, num_classes):
+        G, D, cfg = build(P, num_classes)
+        forward = D.forward
+
+        def spy(x, y=None):
+            seen.append((x.detach().clone(), y.clone(), D.training))
+            return forward(x, y)
+
+        D.forward = spy
+        return G, D, cfg
+
+    monkeypatch.setattr(motion_probe.dvd_gan_kinetics, "build_models", recording)
+    plain = _micro(motion_probe, capsys, "--probe", "class")
+    assert plain["command"].endswith("--probe class") and plain["tint"] is False and plain["steps"] == 2
+    train = [c for c in seen if c[2]]
+    scored = [c for c in seen if not c[2]]
+    assert len(train) == 6  # steps 0, 1, 2: the clips with their label, then the same clips with another
+    for (x, y, _), (x_neg, y_neg, _) in zip(train[::2], train[1::2], strict=True):
+        assert torch.equal(x, x_neg) and (y != y_neg).all()
+    assert len(scored) == 3 * nc  # at every point, the held-out clips under each label in turn
+    for point in range(3):
+        calls = scored[point * nc:(point + 1) * nc]
+        assert [int(c[1].unique()) for c in calls] == list(range(nc))
+        assert all(torch.equal(c[0], calls[0][0]) for c in calls)
+    x, y, _ = train[0]
+    seen.clear()
+    tinted = _micro(motion_probe, capsys, "--probe", "class", "--tint")
+    assert tinted["command"].endswith("--probe class --tint") and tinted["tint"] is True
+    x_tint, y_tint, _ = next(c for c in seen if c[2])
+    offset = torch.linspace(-0.5, 0.5, nc)
+    assert torch.equal(y_tint, y)  # the same clips and labels, brightened by their class's offset
+    torch.testing.assert_close(x_tint, (x + offset[y].view(-1, 1, 1, 1, 1)).clamp(-1, 1))
+    args = motion_probe.build_parser().parse_args(["--probe", "class", "--tint"])
+    assert motion_probe.result_key(args) == "class_tinted"
+    with pytest.raises(SystemExit):
+        motion_probe.main(["--probe", "d", "--tint", "--micro"])
+
+
+def test_label_accuracy_reads_a_projection_discriminator_as_a_classifier(motion_probe):
+    """A D whose class embedding matches its features perfectly scores 1; one that ignores the label, chance."""
+
+    class Projection(torch.nn.Module):
+        def __init__(self, sign: float):
+            super().__init__()
+            self.sign = sign
+
+        def forward(self, x, y):  # a clip's "feature" is its class, written in its first pixel
+            own = x[:, 0, 0, 0, 0].round().long()
+            return {"spatial": self.sign * (own == y).float(), "temporal": torch.zeros(len(x))}
+
+    labels = torch.arange(12) % 4
+    clips = torch.zeros(12, 3, 2, 4, 4)
+    clips[:, 0, 0, 0, 0] = labels.float()
+    acc = motion_probe.label_accuracy(Projection(1.0), clips, labels, 4)
+    assert acc["spatial"] == 1.0 and acc["temporal"] == 0.25  # ties go to label 0: a quarter of the clips
+    assert motion_probe.label_accuracy(Projection(-1.0), clips, labels, 4)["spatial"] == 0.0
+
+
 def test_motion_probe_drop_belongs_to_the_gan_probe(motion_probe):
     with pytest.raises(SystemExit):
         motion_probe.main(["--probe", "md", "--drop", "matching", "--micro"])

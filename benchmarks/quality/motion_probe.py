@@ -2,7 +2,7 @@
 
 Samples of DVD-GAN (and of the cascades' upper levels) become near-still videos during
 training on MovingShapes, and FVD-MS reads still videos as far from the data (a real
-first frame repeated scores 33). Two probes separate the discriminator's side from
+first frame repeated scores 33). The probes separate the discriminator's side from
 the generator's:
 
 * ``--probe d``: a fresh discriminator (D_S + D_T, DVD-GAN 3.1) trained with the
@@ -10,6 +10,11 @@ the generator's:
   Only motion tells them apart, so D_S (single frames) cannot, and D_T's score gap
   (real minus still) says how fast the temporal discriminator learns to ask for
   motion at all.
+* ``--probe class``: the same discriminator trained on real clips with their label
+  against the same clips under another class's label. The classes differ only in how
+  the sprites move, so the score gap says how soon D can give a class-conditional G
+  any signal about its class (class accuracy stays at chance in every run); ``--tint``
+  is the control in which the class also shows as a brightness offset in every frame.
 * ``--probe g``: the generator fitted by regression (mean squared error, Adam) to 16
   real clips from 16 fixed latents. Its motion (standard deviation over time, per
   pixel, averaged) against the clips' says how fast G can produce motion when it is
@@ -36,6 +41,7 @@ the generator's:
   it can ask for the right content, and for the right motion.
 
     python benchmarks/quality/motion_probe.py --probe d
+    python benchmarks/quality/motion_probe.py --probe class [--tint]
     python benchmarks/quality/motion_probe.py --probe g
     python benchmarks/quality/motion_probe.py --probe g --recurrent mconv_gru
     python benchmarks/quality/motion_probe.py --probe cascade
@@ -75,33 +81,81 @@ from vidgan_blocks.ops import gather_windows  # noqa: E402
 RESULTS = ROOT / "benchmarks" / "results" / "quality"
 
 
-def probe_d(P: Any, steps: int, every: int, seed: int) -> dict[str, Any]:
-    """D (the preset's D_S + D_T) trained on real clips against the same clips frozen at frame 0."""
+def probe_d(P: Any, steps: int, every: int, seed: int, negative: str = "still", tint: bool = False) -> dict[str, Any]:
+    """D (the preset's D_S + D_T) trained on real clips against a negative made from the same clips.
+
+    ``negative="still"``: the clips frozen at frame 0 (only motion differs);
+    ``negative="class"``: the clips themselves under another class's label (only the
+    label differs, and a clip's class shows only in how its sprites move).
+    ``tint``: a control for ``"class"``; every clip is brightened by an offset of its
+    class (-0.5 to 0.5), so that the class also shows in every frame.
+    """
     torch.manual_seed(seed)
     _, D, _ = dvd_gan_kinetics.build_models(P, P.num_classes)
     data = ShapesItems(512, P.g.frames, P.resolution, P.num_classes, seed)
     opt = torch.optim.Adam(D.parameters(), P.lr_d, betas=(0.0, 0.999))
     gen = torch.Generator().manual_seed(seed)
     points, t0 = [], time.process_time()
+    tag = "d" if negative == "still" else "class"
+    offsets = torch.linspace(-0.5, 0.5, P.num_classes)
+    held = ShapesItems(96, P.g.frames, P.resolution, P.num_classes, seed + 1000) if negative == "class" else None
+    if held is not None and tint:
+        tinted = (held.videos() + offsets[held.labels].view(-1, 1, 1, 1, 1)).clamp(-1, 1)
+        held.clips = ((tinted + 1) * 127.5).round().to(torch.uint8)
     for step in range(steps + 1):
         idx = torch.randint(len(data), (P.batch,), generator=gen)
         real = data.clips[idx].float() / 127.5 - 1
-        still = real[:, :, :1].expand_as(real).contiguous()
         y = data.labels[idx]
-        out_real, out_still = D(real, y), D(still, y)
-        loss = d_hinge_loss(out_real, out_still)
+        if tint:
+            real = (real + offsets[y].view(-1, 1, 1, 1, 1)).clamp(-1, 1)
+        if negative == "still":
+            out_real, out_neg = D(real, y), D(real[:, :, :1].expand_as(real).contiguous(), y)
+        else:  # every wrong label equally likely
+            wrong = (y + torch.randint(1, P.num_classes, y.shape, generator=gen)) % P.num_classes
+            out_real, out_neg = D(real, y), D(real, wrong)
+        loss = d_hinge_loss(out_real, out_neg)
         if step % every == 0 or step == steps:
-            gaps = {k: round(float(out_real[k].mean() - out_still[k].mean()), 4) for k in out_real}
-            points.append({"step": step, "cpu_seconds": round(time.process_time() - t0, 1),
-                           "loss": round(float(loss.detach()), 4), "score_gap": gaps})
-            print(f"[d] step {step:4d}  loss {float(loss.detach()):6.3f}  real - still: {gaps}", flush=True)
+            gaps = {k: round(float((out_real[k] - out_neg[k]).detach().mean()), 4) for k in out_real}
+            point = {"step": step, "cpu_seconds": round(time.process_time() - t0, 1),
+                     "loss": round(float(loss.detach()), 4), "score_gap": gaps}
+            extra = ""
+            if held is not None:
+                point["held_out_accuracy"] = label_accuracy(D, held.videos(), held.labels, P.num_classes)
+                extra = f"  held-out accuracy of D as a classifier: {point['held_out_accuracy']}"
+            points.append(point)
+            print(f"[{tag}] step {step:4d}  loss {float(loss.detach()):6.3f}  real - {negative}: {gaps}{extra}",
+                  flush=True)
         if step == steps:
             break
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-    return {"what": "D_S + D_T trained on real clips vs the same clips frozen at frame 0 (hinge loss, lr_d, batch)",
-            "steps": steps, "lr": P.lr_d, "batch": P.batch, "curve": points}
+    what = {"still": "D_S + D_T trained on real clips vs the same clips frozen at frame 0 (hinge loss, lr_d, batch)",
+            "class": "D_S + D_T trained on real clips with their label vs the same clips with another class's label "
+                     "(hinge loss, lr_d, batch)"}[negative]
+    if tint:
+        what += "; control: every clip brightened by an offset of its class (-0.5 to 0.5)"
+    return {"what": what, "steps": steps, "lr": P.lr_d, "batch": P.batch, "tint": tint, "curve": points}
+
+
+def label_accuracy(D: torch.nn.Module, clips: torch.Tensor, labels: torch.Tensor, num_classes: int) -> dict[str, float]:
+    """Per member of a class-conditional D: how often its score is highest under a clip's own label.
+
+    Every label is scored with the same random draws (D_S's frame choice) and in eval
+    mode (no spectral-norm power iteration), so only the label differs between the calls.
+    """
+    scores: dict[str, list[torch.Tensor]] = {}
+    mode = D.training
+    D.eval()
+    try:
+        with torch.no_grad(), torch.random.fork_rng():
+            for c in range(num_classes):
+                torch.manual_seed(0)
+                for k, v in D(clips, torch.full_like(labels, c)).items():
+                    scores.setdefault(k, []).append(v)
+    finally:
+        D.train(mode)
+    return {k: round(float((torch.stack(v, 1).argmax(1) == labels).float().mean()), 4) for k, v in scores.items()}
 
 
 def probe_g(P: Any, steps: int, every: int, seed: int, lr: float) -> dict[str, Any]:
@@ -399,7 +453,7 @@ def probe_md(family: str, steps: int, every: int, seed: int) -> dict[str, Any]:
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--probe", required=True, choices=("d", "g", "cascade", "level2", "level2_gan", "md"))
+    ap.add_argument("--probe", required=True, choices=("d", "class", "g", "cascade", "level2", "level2_gan", "md"))
     ap.add_argument("--family", default="cvg", choices=("cvg", "ssw_gan"),
                     help="probes cascade, level2, level2_gan, md: which cascade preset")
     ap.add_argument("--drop", action="append", default=[], choices=("spatial", "temporal", "matching"),
@@ -410,6 +464,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "replacing level 2's 3D blocks (SSW-GAN / HVG appendix C), default none")
     ap.add_argument("--steps", type=int, default=None, help="default: d, g, level2, md 300; level2_gan 200")
     ap.add_argument("--every", type=int, default=None, help="default: d, g, md 25; level2 50; level2_gan 100")
+    ap.add_argument("--tint", action="store_true",
+                    help="probe class: a control in which each class also brightens its clips by its own offset")
     ap.add_argument("--lr", type=float, default=1e-3, help="probes g, level2: Adam learning rate")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
@@ -420,7 +476,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def result_key(args: argparse.Namespace) -> str:
     """The key of a run's entry in motion_probe.json."""
-    if args.probe in ("d", "cascade", "level2", "md"):
+    if args.probe in ("d", "class", "cascade", "level2", "md"):
+        if args.probe == "class":
+            return "class_tinted" if args.tint else "class"
         return args.probe if args.probe == "d" else f"{args.probe}_{args.family}"
     if args.probe == "level2_gan":
         unit = f"_{args.recurrent}" if args.recurrent else ""
@@ -437,6 +495,8 @@ def main(argv: list[str] | None = None) -> int:
         P = dataclasses.replace(P, g=dataclasses.replace(P.g, recurrent=args.recurrent))
     if args.drop and args.probe != "level2_gan":
         ap.error("--drop applies to --probe level2_gan only")
+    if args.tint and args.probe != "class":
+        ap.error("--tint applies to --probe class only")
     if args.recurrent and args.probe not in ("g", "level2_gan"):
         ap.error("--recurrent applies to --probes g and level2_gan only")
     steps = 2 if args.micro else (args.steps or (200 if args.probe == "level2_gan" else 300))
@@ -449,8 +509,8 @@ def main(argv: list[str] | None = None) -> int:
         entry = probe_level2_gan(args.family, steps, every, args.seed, args.drop, args.recurrent)
     elif args.probe == "cascade":
         entry = probe_cascade(args.family, args.runs, 4 if args.micro else 128, args.seed, 1 if args.micro else None)
-    elif args.probe == "d":
-        entry = probe_d(P, steps, every, args.seed)
+    elif args.probe in ("d", "class"):
+        entry = probe_d(P, steps, every, args.seed, "still" if args.probe == "d" else "class", args.tint)
     else:
         entry = probe_g(P, steps, every, args.seed, args.lr)
     key = result_key(args)
@@ -458,6 +518,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.probe in ("cascade", "level2", "level2_gan", "md"):
         parts.append(f"--family {args.family}")
     parts += [f"--drop {name}" for name in args.drop]
+    if args.tint:
+        parts.append("--tint")
     if args.recurrent:
         parts.append(f"--recurrent {args.recurrent}")
     if args.steps:
@@ -466,7 +528,7 @@ def main(argv: list[str] | None = None) -> int:
         parts.append(f"--every {args.every}")
     if args.lr != 1e-3:
         parts.append(f"--lr {args.lr}")
-    preset = f"recipes/{args.family}_kinetics.py --preset learn" if args.probe not in ("d", "g") else \
+    preset = f"recipes/{args.family}_kinetics.py --preset learn" if args.probe not in ("d", "class", "g") else \
         "recipes/dvd_gan_kinetics.py --preset learn"
     entry.update(command=" ".join(parts), preset=preset,
                  threads=torch.get_num_threads())
