@@ -4,13 +4,15 @@ Both generators see full-resolution clips of the same short length only: level 2
 the CVG ``learn`` cascade is trained on windows of ``w`` frames of 32x32 (its
 level 1, trained on whole 8-frame 8x8 clips, sets the long-range motion), and a
 DVD-GAN ``learn`` generator is trained here on ``w``-frame 32x32 clips for the
-same number of iterations. Both are then run at 4x that length, and FVD-MS is
+same number of iterations by default; the DVD-GAN stays a still-frame generator for its
+first 1,000-1,500 iterations, so the committed run gives it 2,500 (``--steps 2500``), after which
+it is good over its training length. Both are then run at 4x that length, and FVD-MS is
 computed per ``w``-frame time segment against real segments at the same
-positions. The cascade keeps its quality over time (its upsampling level is
-convolutional in time and stays grounded in level 1); the recurrent DVD-GAN run
-beyond its training length is expected to degrade.
+positions. The papers expect the cascade to keep its quality over time (its upsampling
+level is convolutional in time and grounded in level 1) and the recurrent DVD-GAN run
+beyond its training length to degrade; docs/quality.md says what this scale shows.
 
-    python benchmarks/quality/unrolling.py           # reuses runs/quality/cvg (learning_curves.py --family cvg)
+    python benchmarks/quality/unrolling.py --steps 2500   # reuses runs/quality/cvg (learning_curves.py --family cvg)
     python benchmarks/quality/unrolling.py --micro   # smoke run
 
 Writes ``benchmarks/results/quality/unrolling.json`` (``cascade_last_over_first``,
