@@ -185,11 +185,12 @@ def test_motion_probe_level2_micro_runs(motion_probe, capsys):
 def test_motion_probe_class_pairs_each_clip_with_a_wrong_label(motion_probe, capsys, monkeypatch):
     """--probe class trains D on every clip under its own label against a different one, and scores D as a
     classifier of held-out clips under every label; --tint is its control."""
-    seen = []
+    seen, widths = [], []
     build = motion_probe.dvd_gan_kinetics.build_models
     nc = motion_probe.dvd_gan_kinetics.PRESETS["learn"].num_classes
 
     def recording(P, num_classes):
+        widths.append(P.d_ch)
         G, D, cfg = build(P, num_classes)
         forward = D.forward
 
@@ -223,8 +224,14 @@ def test_motion_probe_class_pairs_each_clip_with_a_wrong_label(motion_probe, cap
     torch.testing.assert_close(x_tint, (x + offset[y].view(-1, 1, 1, 1, 1)).clamp(-1, 1))
     args = motion_probe.build_parser().parse_args(["--probe", "class", "--tint"])
     assert motion_probe.result_key(args) == "class_tinted"
+    wide = _micro(motion_probe, capsys, "--probe", "class", "--d-ch", "16")
+    assert wide["command"].endswith("--probe class --d-ch 16") and widths == [8, 8, 16]
+    args = motion_probe.build_parser().parse_args(["--probe", "class", "--d-ch", "16"])
+    assert motion_probe.result_key(args) == "class_dch16"
     with pytest.raises(SystemExit):
         motion_probe.main(["--probe", "d", "--tint", "--micro"])
+    with pytest.raises(SystemExit):
+        motion_probe.main(["--probe", "g", "--d-ch", "16", "--micro"])
 
 
 def test_label_accuracy_reads_a_projection_discriminator_as_a_classifier(motion_probe):

@@ -464,6 +464,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "replacing level 2's 3D blocks (SSW-GAN / HVG appendix C), default none")
     ap.add_argument("--steps", type=int, default=None, help="default: d, g, level2, md 300; level2_gan 200")
     ap.add_argument("--every", type=int, default=None, help="default: d, g, md 25; level2 50; level2_gan 100")
+    ap.add_argument("--d-ch", type=int, default=None,
+                    help="probes d, class: D's base width (default: the preset's, 8)")
     ap.add_argument("--tint", action="store_true",
                     help="probe class: a control in which each class also brightens its clips by its own offset")
     ap.add_argument("--lr", type=float, default=1e-3, help="probes g, level2: Adam learning rate")
@@ -477,9 +479,10 @@ def build_parser() -> argparse.ArgumentParser:
 def result_key(args: argparse.Namespace) -> str:
     """The key of a run's entry in motion_probe.json."""
     if args.probe in ("d", "class", "cascade", "level2", "md"):
+        width = f"_dch{args.d_ch}" if args.d_ch else ""
         if args.probe == "class":
-            return "class_tinted" if args.tint else "class"
-        return args.probe if args.probe == "d" else f"{args.probe}_{args.family}"
+            return ("class_tinted" if args.tint else "class") + width
+        return args.probe + width if args.probe == "d" else f"{args.probe}_{args.family}"
     if args.probe == "level2_gan":
         unit = f"_{args.recurrent}" if args.recurrent else ""
         return f"level2_gan{unit}_{args.family}_without_{'+'.join(args.drop) or 'nothing'}"
@@ -497,6 +500,10 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--drop applies to --probe level2_gan only")
     if args.tint and args.probe != "class":
         ap.error("--tint applies to --probe class only")
+    if args.d_ch is not None and args.probe not in ("d", "class"):
+        ap.error("--d-ch applies to --probes d and class only")
+    if args.d_ch is not None:
+        P = dataclasses.replace(P, d_ch=args.d_ch)
     if args.recurrent and args.probe not in ("g", "level2_gan"):
         ap.error("--recurrent applies to --probes g and level2_gan only")
     steps = 2 if args.micro else (args.steps or (200 if args.probe == "level2_gan" else 300))
@@ -520,6 +527,8 @@ def main(argv: list[str] | None = None) -> int:
     parts += [f"--drop {name}" for name in args.drop]
     if args.tint:
         parts.append("--tint")
+    if args.d_ch:
+        parts.append(f"--d-ch {args.d_ch}")
     if args.recurrent:
         parts.append(f"--recurrent {args.recurrent}")
     if args.steps:
