@@ -389,7 +389,7 @@ def window_reference(cascade, clips: torch.Tensor, n: int, net, seed: int) -> di
     if len(cascade) < 2 or top.window is None:
         return None
     w, f = top.window, top.factors.temporal
-    low_t = cascade.view(clips, len(cascade) - 1).shape[2]
+    low_t = cascade.view(clips[:1], len(cascade) - 1).shape[2]  # the lower view's length; one clip tells it
     gen = torch.Generator().manual_seed(seed + 4_321)
     starts = random_window_starts(len(clips), low_t, w, generator=gen)
     real = gather_windows(clips, starts * f, w * f)

@@ -153,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     low, with_back = arms["with_matching"].pop("_videos")
     _, without_back = arms["without_matching"].pop("_videos")
     result = {
-        "ratio": round(ratio, 3), "ratio_windows": round(ratio_windows, 3), "target": ">= 2", **arms, "level2_steps": steps, "samples": args.samples,
+        "ratio": round(ratio, 3), "ratio_windows": round(ratio_windows, 3), "target": ">= 2", **arms,
+        "level2_steps": steps, "samples": args.samples,
         "level1": f"reused from {args.cascade.relative_to(ROOT) if args.cascade.is_relative_to(ROOT) else args.cascade}"
         if reused else "trained here", "preset": f"recipes/cvg_kinetics.py --preset {args.preset}",
         "command": "python benchmarks/quality/md_grounding.py" + (f" --steps {args.steps}" if args.steps else ""),

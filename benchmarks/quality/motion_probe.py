@@ -102,6 +102,7 @@ def probe_d(P: Any, steps: int, every: int, seed: int, negative: str = "still", 
     if held is not None and tint:
         tinted = (held.videos() + offsets[held.labels].view(-1, 1, 1, 1, 1)).clamp(-1, 1)
         held.clips = ((tinted + 1) * 127.5).round().to(torch.uint8)
+    held_clips = held.videos() if held is not None else None  # decoded once, scored at every point
     for step in range(steps + 1):
         idx = torch.randint(len(data), (P.batch,), generator=gen)
         real = data.clips[idx].float() / 127.5 - 1
@@ -120,7 +121,7 @@ def probe_d(P: Any, steps: int, every: int, seed: int, negative: str = "still", 
                      "loss": round(float(loss.detach()), 4), "score_gap": gaps}
             extra = ""
             if held is not None:
-                point["held_out_accuracy"] = label_accuracy(D, held.videos(), held.labels, P.num_classes)
+                point["held_out_accuracy"] = label_accuracy(D, held_clips, held.labels, P.num_classes)
                 extra = f"  held-out accuracy of D as a classifier: {point['held_out_accuracy']}"
             points.append(point)
             print(f"[{tag}] step {step:4d}  loss {float(loss.detach()):6.3f}  real - {negative}: {gaps}{extra}",
